@@ -1,0 +1,23 @@
+// The `tinytalk` command: one subcommand per file in ./commands, registered here.
+import { Command } from 'commander';
+import { TinyTalkError } from '../../core/errors.js';
+
+const program = new Command('tinytalk')
+  .description('TinyTalk, the tiny GPT-Neo chatbot: chat, generate, train, convert, serve')
+  .showHelpAfterError();
+
+// Each command module exports `register(program)`.
+const commands: Array<() => Promise<{ register(program: Command): void }>> = [
+];
+
+for (const load of commands) (await load()).register(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof TinyTalkError) {
+    process.stderr.write(`tinytalk: ${err.message}\n`);
+    process.exit(1);
+  }
+  throw err;
+}

@@ -1,0 +1,2 @@
+// tinytalk for Node: everything in the core plus files, the hub and the CLI's helpers.
+export * from '../core/index.js';
