@@ -16,6 +16,8 @@ export interface NeoConfig {
   bosId: number;
   eosId: number;
   tieWordEmbeddings: boolean; // TinyTalk: true (classifier = wte)
+  /** Multiplies q·k before the softmax: 1 for GPT-Neo (it has no 1/sqrt(head_dim)); 1/sqrt(head_dim) for GPT-2. */
+  attentionScale: number;
 }
 
 /** Sampling defaults: the model card's unless generation_config.json says otherwise. */

@@ -12,6 +12,8 @@ export interface NeoLayerWeights {
   q: Matrix; // (D, D) no bias
   k: Matrix; // (D, D) no bias
   v: Matrix; // (D, D) no bias
+  /** GPT-Neo has no q/k/v biases; models re-expressed from GPT-2 (GGUF) do. */
+  qkvBias?: { q: Float32Array; k: Float32Array; v: Float32Array }; // (D) each
   out: Matrix; // (D, D)
   outBias: Float32Array; // (D)
   ln2: LayerNormWeights;
