@@ -4,6 +4,12 @@ import { execFileSync } from 'node:child_process';
 
 const run = (cmd, args) => execFileSync(cmd, args, { stdio: 'inherit' });
 
+// WebAssembly SIMD kernels → src/core/kernels/generated/ (imported by the TypeScript below).
+run('node', ['scripts/build-kernels.mjs']);
 // The core must compile without Node's types: no node: imports, no Buffer/process.
 run('npx', ['tsc', '-p', 'tsconfig.core.json']);
 run('npx', ['tsc', '-p', 'tsconfig.json']);
+
+// The chat page (src/web, which may import the core but never src/node): type-check, then bundle into dist/web.
+run('npx', ['tsc', '-p', 'tsconfig.web.json']);
+await (await import('./build-web.mjs')).buildWeb();

@@ -1,115 +1,41 @@
-// Matrix products over weights in their stored type (plain JavaScript; see the WASM kernels for speed).
-import { halfTable } from '../halfs.js';
-import { QBLOCK, type Matrix } from '../tensor.js';
+// Matrix products over weights in their stored type: WebAssembly SIMD kernels where the platform
+// has them, the plain-JavaScript ones otherwise (same results to within float rounding).
+import type { Matrix } from '../tensor.js';
+import { matmulJs } from './js.js';
+import { kernelArray, kernelMemory, matmulWasm } from './wasm.js';
+
+export { dequantize, dequantizeRow, dotRow } from './js.js';
+
+export type KernelBackend = 'wasm' | 'js';
+
+let wanted: KernelBackend = 'wasm';
 
 /**
  * y = x · Wᵀ (+ bias): n input vectors through one weight matrix.
- * x (n, W.cols), y (n, W.rows), bias (W.rows). Accumulates in float64 inside a row, float32 out.
+ * x (n, W.cols), y (n, W.rows), bias (W.rows).
  */
 export function matmul(y: Float32Array, x: Float32Array, w: Matrix, n: number, bias?: Float32Array): void {
-  const { rows, cols } = w;
-  for (let t = 0; t < n; t++) {
-    const xo = t * cols;
-    const yo = t * rows;
-    for (let r = 0; r < rows; r++) {
-      y[yo + r] = dotRow(w, r, x, xo) + (bias ? bias[r]! : 0);
-    }
-  }
+  const k = wanted === 'wasm' ? kernelMemory() : null;
+  if (k) matmulWasm(k, y, x, w, n, bias);
+  else matmulJs(y, x, w, n, bias);
 }
 
-/** Row r of W · x[xo .. xo + cols). */
-export function dotRow(w: Matrix, r: number, x: Float32Array, xo: number): number {
-  const cols = w.cols;
-  let acc = 0;
-  switch (w.type) {
-    case 'f32': {
-      const d = w.data;
-      const o = r * cols;
-      for (let i = 0; i < cols; i++) acc += d[o + i]! * x[xo + i]!;
-      return acc;
-    }
-    case 'f16':
-    case 'bf16': {
-      const table = halfTable(w.type);
-      const d = w.data;
-      const o = r * cols;
-      for (let i = 0; i < cols; i++) acc += table[d[o + i]!]! * x[xo + i]!;
-      return acc;
-    }
-    case 'q4_0': {
-      const table = halfTable(w.scaleType);
-      const nb = cols / QBLOCK;
-      for (let b = 0; b < nb; b++) {
-        const blk = r * nb + b;
-        const no = blk * 16;
-        const xb = xo + b * QBLOCK;
-        let s = 0;
-        for (let k = 0; k < 16; k++) {
-          const byte = w.nibbles[no + k]!;
-          s += ((byte & 15) - 8) * x[xb + k]! + ((byte >> 4) - 8) * x[xb + 16 + k]!;
-        }
-        acc += table[w.scales[blk]!]! * s;
-      }
-      return acc;
-    }
-    case 'q8_0': {
-      const table = halfTable(w.scaleType);
-      const nb = cols / QBLOCK;
-      for (let b = 0; b < nb; b++) {
-        const blk = r * nb + b;
-        const co = r * cols + b * QBLOCK;
-        const xb = xo + b * QBLOCK;
-        let s = 0;
-        for (let k = 0; k < QBLOCK; k++) s += w.codes[co + k]! * x[xb + k]!;
-        acc += table[w.scales[blk]!]! * s;
-      }
-      return acc;
-    }
-  }
+/** Chooses the kernels ('js' to compare, or where WebAssembly must not be used). */
+export function setKernelBackend(backend: KernelBackend): void {
+  wanted = backend;
 }
 
-/** Row r of W as float32 (the embedding lookup), written to out[0 .. cols). */
-export function dequantizeRow(w: Matrix, r: number, out: Float32Array): void {
-  const cols = w.cols;
-  switch (w.type) {
-    case 'f32':
-      out.set(w.data.subarray(r * cols, (r + 1) * cols));
-      return;
-    case 'f16':
-    case 'bf16': {
-      const table = halfTable(w.type);
-      for (let i = 0; i < cols; i++) out[i] = table[w.data[r * cols + i]!]!;
-      return;
-    }
-    case 'q4_0': {
-      const table = halfTable(w.scaleType);
-      const nb = cols / QBLOCK;
-      for (let b = 0; b < nb; b++) {
-        const blk = r * nb + b;
-        const s = table[w.scales[blk]!]!;
-        for (let k = 0; k < 16; k++) {
-          const byte = w.nibbles[blk * 16 + k]!;
-          out[b * QBLOCK + k] = s * ((byte & 15) - 8);
-          out[b * QBLOCK + 16 + k] = s * ((byte >> 4) - 8);
-        }
-      }
-      return;
-    }
-    case 'q8_0': {
-      const table = halfTable(w.scaleType);
-      const nb = cols / QBLOCK;
-      for (let b = 0; b < nb; b++) {
-        const s = table[w.scales[r * nb + b]!]!;
-        for (let k = 0; k < QBLOCK; k++) out[b * QBLOCK + k] = s * w.codes[r * cols + b * QBLOCK + k]!;
-      }
-      return;
-    }
-  }
+/** The kernels matmul() runs now, and how many threads split large products. */
+export function kernelInfo(): { backend: KernelBackend; sharedMemory: boolean; threads: number } {
+  const k = wanted === 'wasm' ? kernelMemory() : null;
+  return k ? { backend: 'wasm', sharedMemory: k.shared, threads: k.threads } : { backend: 'js', sharedMemory: false, threads: 1 };
 }
 
-/** The whole matrix as float32 (rows, cols): training and export start from this. */
-export function dequantize(w: Matrix): Float32Array {
-  const out = new Float32Array(w.rows * w.cols);
-  for (let r = 0; r < w.rows; r++) dequantizeRow(w, r, out.subarray(r * w.cols, (r + 1) * w.cols));
-  return out;
+/**
+ * A float32 buffer for activations (x, y of matmul): inside the kernel memory when it can be,
+ * so matmul() reads and writes it without copies; an ordinary array otherwise.
+ */
+export function activationArray(length: number): Float32Array {
+  const k = kernelMemory();
+  return k ? kernelArray(k, length) : new Float32Array(length);
 }

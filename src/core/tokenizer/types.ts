@@ -17,6 +17,26 @@ export interface EncodeOptions {
   mode?: 'gpt2' | 'device';
 }
 
+/** One merge rule: token a followed by token b becomes token c. */
+export type Merge = readonly [a: number, b: number, c: number];
+
+/**
+ * Everything a writer needs to save a tokenizer again (CTK2 blob, tokenizer.json, pruning).
+ * Ids are this tokenizer's own (pruned ids for a pruned vocabulary).
+ */
+export interface TokenizerVocab {
+  /** pieces[id]: the raw bytes of token id (EOS: the 13 bytes of `<|endoftext|>`). Do not modify. */
+  readonly pieces: readonly Uint8Array[];
+  /**
+   * Merge rules in priority order, rank 0 first: the order of Hugging Face's merges, or for a
+   * CTK2 blob (which stores no rank) ascending result id. Not the CTK2 file order (sorted by a, b).
+   */
+  readonly merges: readonly Merge[];
+  /** byteIds[b]: the token of the single byte b (0..255). */
+  readonly byteIds: ArrayLike<number>;
+  readonly eosId: number;
+}
+
 export interface Tokenizer {
   readonly vocabSize: number;
   readonly eosId: number;
@@ -29,4 +49,6 @@ export interface Tokenizer {
   /** Text of a whole sequence (EOS decodes to ''). */
   decode(ids: readonly number[]): string;
   decoder(): StreamDecoder;
+  /** The raw vocabulary (pieces, merges, byte tokens, EOS), for writers and the vocabulary pruner. */
+  vocab(): TokenizerVocab;
 }

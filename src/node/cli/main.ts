@@ -8,6 +8,15 @@ const program = new Command('tinytalk')
 
 // Each command module exports `register(program)`.
 const commands: Array<() => Promise<{ register(program: Command): void }>> = [
+  () => import('./commands/tokenize.js'),
+  () => import('./commands/generate.js'),
+  () => import('./commands/chat.js'),
+  () => import('./commands/inspect.js'),
+  () => import('./commands/serve.js'),
+  () => import('./commands/convert.js'),
+  () => import('./commands/eval.js'),
+  () => import('./commands/train.js'),
+  () => import('./commands/bench.js'),
 ];
 
 for (const load of commands) (await load()).register(program);

@@ -1,0 +1,164 @@
+// One conversation with a model: settings, memory, prompt building and a streamed reply that
+// ends at EOS, the reply limit, the context end or a new `User` line. Platform-neutral: the
+// terminal chat drives it, and so can a page or a server.
+import { UsageError } from '../errors.js';
+import { engineFor, generateStream, type FinishReason, type GenerateResult } from '../generate/generate.js';
+import type { Engine } from '../model/engine.js';
+import type { Model } from '../model/model.js';
+import { ChatHistory, FIRMWARE_HIST_MAX } from './history.js';
+import { buildPrompt, promptBudget, type BuiltPrompt, type ChatMode } from './prompt.js';
+import { ReplyFilter } from './reply-filter.js';
+
+export interface ChatSettings {
+  mode: ChatMode;
+  /** 0 = greedy. Defaults: 0.8 in firmware mode (the device's), else the model's. */
+  temperature: number;
+  /** Reference mode only (the device has no top-k). Default: the model's. */
+  topK?: number;
+  /** New tokens per reply at most; −1 = until EOS or the context end. Default 44 (the device's). */
+  maxReply: number;
+  /** Every reply starts the random stream from this seed (reproducible replies); default random. */
+  seed?: number;
+  /** Behave like the device: its numerics, sampler, device encoding, 80-token window, history rules. */
+  firmware: boolean;
+  /** Positions for prompt + reply (firmware: 80; reference: the model's). */
+  context: number;
+}
+
+export type ReplyFinish = FinishReason | 'user' | 'interrupted' | 'empty';
+
+export interface ReplyResult {
+  /** The reply as shown and remembered. */
+  text: string;
+  promptIds: number[];
+  /** Generated tokens, without the EOS that ended them. */
+  ids: number[];
+  /** 'user': the model began a new User line; 'empty': raw prompt over budget, nothing generated. */
+  finishReason: ReplyFinish;
+  prompt: BuiltPrompt;
+  ms: number;
+  tokensPerSecond: number;
+}
+
+export const DEFAULT_MAX_REPLY = 44;
+export const FIRMWARE_CONTEXT = 80;
+export const FIRMWARE_TEMPERATURE = 0.8;
+
+export class ChatSession {
+  readonly settings: ChatSettings;
+  readonly history: ChatHistory;
+  private readonly engine: Engine;
+
+  constructor(
+    readonly model: Model,
+    options: Partial<ChatSettings> = {},
+  ) {
+    const firmware = options.firmware ?? false;
+    const context = options.context ?? (firmware ? FIRMWARE_CONTEXT : model.config.maxPositions);
+    if (!Number.isInteger(context) || context < 9) throw new UsageError(`context must be an integer ≥ 9, got ${context}`);
+    if (!firmware && context > model.config.maxPositions) {
+      throw new UsageError(`context ${context} is more than the model's ${model.config.maxPositions} positions`);
+    }
+    this.settings = {
+      mode: 'chat',
+      temperature: firmware ? FIRMWARE_TEMPERATURE : model.generation.temperature,
+      maxReply: DEFAULT_MAX_REPLY,
+      firmware,
+      context,
+    };
+    this.set(options);
+    this.history = new ChatHistory(firmware ? FIRMWARE_HIST_MAX : undefined);
+    this.engine = engineFor(model, { firmware, context });
+  }
+
+  /** Changes settings after checking them (firmware mode and context are fixed per session). */
+  set(changes: Partial<Omit<ChatSettings, 'firmware' | 'context'>>): void {
+    const c = changes;
+    if (c.temperature !== undefined && !(c.temperature >= 0 && c.temperature <= 100)) throw new UsageError(`temperature must be a number ≥ 0, got ${c.temperature}`);
+    if (c.maxReply !== undefined && !(Number.isInteger(c.maxReply) && (c.maxReply === -1 || c.maxReply >= 1))) {
+      throw new UsageError(`max reply must be a whole number of tokens ≥ 1, or -1 for no limit; got ${c.maxReply}`);
+    }
+    if (c.topK !== undefined) {
+      if (this.settings.firmware) throw new UsageError('firmware mode samples as the device does: no top-k');
+      if (!(Number.isInteger(c.topK) && c.topK >= 0)) throw new UsageError(`top-k must be a whole number ≥ 0, got ${c.topK}`);
+    }
+    if (c.seed !== undefined && !Number.isSafeInteger(c.seed)) throw new UsageError(`seed must be a whole number, got ${c.seed}`);
+    for (const [k, v] of Object.entries(c)) if (v !== undefined || k === 'seed') (this.settings as unknown as Record<string, unknown>)[k] = v;
+  }
+
+  /** Prompt tokens available: the context less the reply's room and one position. */
+  get budget(): number {
+    return promptBudget(this.settings.context, this.settings.maxReply);
+  }
+
+  newChat(): void {
+    this.history.clear();
+  }
+
+  /** The prompt a message would get now. */
+  prepare(text: string): BuiltPrompt {
+    const firmware = this.settings.firmware;
+    const tok = this.model.tokenizer;
+    return buildPrompt(this.settings.mode, this.history.exchanges, text, {
+      encode: (t) => tok.encode(t, firmware ? { mode: 'device' } : undefined),
+      eosId: this.model.config.eosId,
+      budget: this.budget,
+      firmware,
+    });
+  }
+
+  /**
+   * Streams the reply to one message (its pieces of text); the return value sums it up. A chat
+   * reply is remembered when it is non-empty, also after an interrupt. Throws a UsageError when
+   * the message alone does not fit (reference mode).
+   */
+  async *reply(text: string, signal?: AbortSignal): AsyncGenerator<string, ReplyResult, undefined> {
+    const s = this.settings;
+    const prompt = this.prepare(text);
+    if (prompt.tooLong) {
+      throw new UsageError(
+        `that message is ${prompt.tooLong.tokens} tokens but only ${prompt.tooLong.budget} fit beside a ${s.maxReply}-token reply: shorten it or lower the reply limit (/max)`,
+      );
+    }
+    const start = performance.now();
+    const done = (reply: string, ids: number[], finishReason: ReplyFinish): ReplyResult => {
+      if (s.mode === 'chat') this.history.push(text, reply);
+      const ms = performance.now() - start;
+      return { text: reply, promptIds: prompt.ids, ids, finishReason, prompt, ms, tokensPerSecond: ms > 0 ? (ids.length * 1000) / ms : 0 };
+    };
+    if (prompt.ids.length === 0) return done('', [], 'empty');
+
+    const stream = generateStream(this.model, prompt.ids, {
+      engine: this.engine,
+      firmware: s.firmware,
+      context: s.context,
+      maxTokens: s.maxReply >= 0 ? s.maxReply : s.context,
+      temperature: s.temperature,
+      topK: s.firmware ? undefined : s.topK,
+      seed: s.seed,
+      signal,
+    });
+    const filter = s.mode === 'chat' ? new ReplyFilter(s.firmware) : undefined;
+    const ids: number[] = [];
+    let reply = '';
+    let r: IteratorResult<{ id: number; text: string }, GenerateResult>;
+    try {
+      while (!(r = await stream.next()).done) {
+        if (r.value.id >= 0) ids.push(r.value.id);
+        const shown = filter ? filter.push(r.value.text) : { text: r.value.text, stop: false };
+        if (shown.text) {
+          reply += shown.text;
+          yield shown.text;
+        }
+        if (shown.stop) {
+          await stream.return(undefined as never);
+          return done(reply, ids, 'user');
+        }
+      }
+    } catch (err) {
+      if (signal?.aborted) return done(reply, ids, 'interrupted');
+      throw err;
+    }
+    return done(reply, ids, r.value.finishReason);
+  }
+}

@@ -1,0 +1,81 @@
+// Held-out quality of a model: mean cross-entropy and perplexity over the tokens the model card's
+// fine-tune put loss on (bot replies + EOS, story bodies + EOS; src/core/train/data.ts encodes
+// them), with the all-position logits of one forward pass per block.
+//
+// Each sample is evaluated on its own (no packing across samples); a sample longer than the
+// context is cut into context-sized blocks, and — as in the training packing — the first token
+// of each block has no prediction. Log-softmax in float64.
+import type { Engine } from '../model/engine.js';
+import type { Tokenizer } from '../tokenizer/types.js';
+import { encodeSample, IGNORE_LABEL, type Sample } from '../train/data.js';
+
+export interface EvalOptions {
+  /** Tokenizer encoding; default 'gpt2', the fine-tune's (GPT2TokenizerFast). */
+  mode?: 'gpt2' | 'device';
+  /** Called after each sample (done, total), for progress bars. */
+  onProgress?: (done: number, total: number) => void;
+  /** Clock in milliseconds (performance.now by default). */
+  now?: () => number;
+}
+
+export interface EvalResult {
+  /** Mean cross-entropy (nats) per scored token. */
+  loss: number;
+  perplexity: number;
+  /** Tokens scored. */
+  tokens: number;
+  samples: number;
+  /** Tokens run through the model (scored or not) per second of forward passes. */
+  tokensPerSecond: number;
+}
+
+/** −log softmax(logits)[target], logits (V) at offset o, in float64. */
+export function crossEntropy(logits: Float32Array, o: number, V: number, target: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < V; i++) max = Math.max(max, logits[o + i]!);
+  let sum = 0;
+  for (let i = 0; i < V; i++) sum += Math.exp(logits[o + i]! - max);
+  return Math.log(sum) + max - logits[o + target]!;
+}
+
+/** Summed cross-entropy of one block: logits at j−1 scored against labels[j] ≠ IGNORE_LABEL. */
+export function blockLoss(logits: Float32Array, labels: ArrayLike<number>, V: number): { nll: number; count: number } {
+  let nll = 0;
+  let count = 0;
+  for (let j = 1; j < labels.length; j++) {
+    const label = labels[j]!;
+    if (label === IGNORE_LABEL) continue;
+    nll += crossEntropy(logits, (j - 1) * V, V, label);
+    count++;
+  }
+  return { nll, count };
+}
+
+export function evaluate(engine: Engine, tokenizer: Tokenizer, samples: readonly Sample[], options: EvalOptions = {}): EvalResult {
+  const now = options.now ?? (() => performance.now());
+  const V = engine.config.vocabSize;
+  const C = engine.context;
+  let nll = 0;
+  let scored = 0;
+  let fed = 0;
+  let ms = 0;
+  const seq = engine.newSequence();
+  samples.forEach((sample, s) => {
+    const { ids, labels } = encodeSample(sample, tokenizer, { mode: options.mode ?? 'gpt2' });
+    for (let start = 0; start < ids.length; start += C) {
+      const block = ids.slice(start, start + C);
+      if (block.length < 2) continue;
+      engine.rewind(seq, 0);
+      const t0 = now();
+      const logits = engine.prefill(seq, block, { allLogits: true }); // (n, V)
+      ms += now() - t0;
+      fed += block.length;
+      const b = blockLoss(logits, labels.slice(start, start + C), V);
+      nll += b.nll;
+      scored += b.count;
+    }
+    options.onProgress?.(s + 1, samples.length);
+  });
+  const loss = scored === 0 ? NaN : nll / scored;
+  return { loss, perplexity: Math.exp(loss), tokens: scored, samples: samples.length, tokensPerSecond: ms > 0 ? (fed * 1000) / ms : 0 };
+}

@@ -1,0 +1,78 @@
+// Everything `convert --to firmware` produces, in memory: the CRDP model blob, the CTK2 tokenizer
+// blob, optionally the two C++ sources the firmware compiles (6.4), and a flash-budget verdict.
+import { UsageError } from '../errors.js';
+import type { NeoConfig } from '../model/config.js';
+import type { NeoWeights } from '../model/weights.js';
+import type { Tokenizer } from '../tokenizer/types.js';
+import { crdpSize, writeCrdp, type CrdpVersion } from './crdp.js';
+import { cSource, MODEL_SYMBOL, TOKENIZER_SYMBOL } from './csource.js';
+import { writeCtk2 } from './ctk2.js';
+
+export interface FirmwareModel {
+  config: NeoConfig;
+  weights: NeoWeights;
+  tokenizer: Tokenizer;
+}
+
+/** File names the firmware expects: v2 embeds embed/*.bin; v3 reads TINYTLK.BIN/.TOK. */
+export const FIRMWARE_NAMES: Record<CrdpVersion, { model: string; tokenizer: string }> = {
+  2: { model: 'model_neo_q4.bin', tokenizer: 'tok_neo.bin' },
+  3: { model: 'TINYTLK.BIN', tokenizer: 'TINYTLK.TOK' },
+};
+
+export interface FirmwareFiles {
+  /** file name → bytes or C source text */
+  files: Map<string, Uint8Array | string>;
+  modelBytes: number;
+  tokenizerBytes: number;
+}
+
+export function firmwareFiles(model: FirmwareModel, version: CrdpVersion, cSources: boolean): FirmwareFiles {
+  const blob = writeCrdp(model.config, model.weights, version);
+  const tok = writeCtk2(model.tokenizer.vocab());
+  const names = FIRMWARE_NAMES[version];
+  const files = new Map<string, Uint8Array | string>([
+    [names.model, blob],
+    [names.tokenizer, tok],
+  ]);
+  if (cSources) {
+    files.set('model_data.cpp', cSource(blob, MODEL_SYMBOL));
+    files.set('tok_data.cpp', cSource(tok, TOKENIZER_SYMBOL));
+  }
+  return { files, modelBytes: blob.length, tokenizerBytes: tok.length };
+}
+
+/** Bytes the two blobs take in flash, and what one token / one position row costs. */
+export function firmwareFootprint(model: FirmwareModel, version: CrdpVersion) {
+  const { config, weights, tokenizer } = model;
+  const vocab = tokenizer.vocab();
+  const V = vocab.pieces.length;
+  const P = weights.wpe.length / config.hiddenSize;
+  const pieceBytes = vocab.pieces.reduce((s, p) => s + p.length, 0);
+  const modelBytes = crdpSize(config, V, P, version);
+  const tokenizerBytes = 532 + 6 * vocab.merges.length + 4 * V + pieceBytes;
+  return {
+    vocab: V,
+    positions: P,
+    modelBytes,
+    tokenizerBytes,
+    total: modelBytes + tokenizerBytes,
+    // one more token: its wte row, its merge record, its piece record
+    perToken: crdpSize(config, V + 1, P, version) - modelBytes + 6 + 4 + Math.round(pieceBytes / V),
+    perPosition: 4 * config.hiddenSize,
+  };
+}
+
+/** Throws a UsageError that says what to change when the blobs exceed maxBytes; returns the verdict line otherwise. */
+export function checkFlashBudget(model: FirmwareModel, version: CrdpVersion, maxBytes: number): string {
+  const f = firmwareFootprint(model, version);
+  if (f.total <= maxBytes) return `fits the flash budget: ${f.total.toLocaleString('en-US')} of ${maxBytes.toLocaleString('en-US')} bytes (${(maxBytes - f.total).toLocaleString('en-US')} to spare)`;
+  const over = f.total - maxBytes;
+  const tokens = Math.ceil(over / f.perToken);
+  const positions = Math.ceil(over / f.perPosition);
+  const hints = [`prune about ${tokens.toLocaleString('en-US')} more tokens (raise --min-count, or give --prune-corpus; ${f.vocab.toLocaleString('en-US')} tokens now, ~${f.perToken} bytes each)`];
+  if (positions < f.positions) hints.push(`or keep ${positions} fewer position rows (--max-positions ${f.positions - positions}; ${f.perPosition} bytes each)`);
+  throw new UsageError(
+    `does not fit the flash budget: ${f.total.toLocaleString('en-US')} bytes (model ${f.modelBytes.toLocaleString('en-US')} + tokenizer ${f.tokenizerBytes.toLocaleString('en-US')}) > ${maxBytes.toLocaleString('en-US')}, over by ${over.toLocaleString('en-US')}: ${hints.join(', ')}`,
+  );
+}

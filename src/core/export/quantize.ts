@@ -1,0 +1,82 @@
+// Block quantizers: float32 rows → Q4_0 / Q8_0 matrices (planar, see tensor.ts).
+//
+// Q4_0 is the firmware converter's algorithm (firmware-format.md 1.5), which is also ggml's
+// reference quantize_row_q4_0: the only difference is the scale's storage type (bf16 on the
+// firmware, fp16 in GGUF). Codes are computed with the unrounded float32 scale; the rounded
+// scale is what gets stored. Q8_0 is ggml's quantize_row_q8_0 (round half away from zero).
+import { f32ToBf16, f32ToF16 } from '../halfs.js';
+import { QBLOCK, type Matrix, type Q4Matrix, type Q8Matrix, type ScaleType } from '../tensor.js';
+import { dequantize } from '../kernels/matmul.js';
+import { UsageError } from '../errors.js';
+
+const fr = Math.fround;
+
+function roundScale(d: number, scaleType: ScaleType): number {
+  return scaleType === 'bf16' ? f32ToBf16(d) : f32ToF16(d);
+}
+
+function checkShape(x: Float32Array, rows: number, cols: number, what: string): void {
+  if (cols % QBLOCK !== 0) throw new UsageError(`${what}: ${cols} columns is not a multiple of ${QBLOCK}, cannot block-quantize`);
+  if (x.length !== rows * cols) throw new UsageError(`${what}: expected ${rows}×${cols} values, got ${x.length}`);
+}
+
+/** Q4_0 of x (rows, cols): w ≈ scale × (code − 8), scale = (signed max-magnitude value) / −8. */
+export function quantizeQ4(x: Float32Array, rows: number, cols: number, scaleType: ScaleType, what = 'matrix'): Q4Matrix {
+  checkShape(x, rows, cols, what);
+  const nblocks = (rows * cols) / QBLOCK;
+  const scales = new Uint16Array(nblocks); // (rows, cols/32)
+  const nibbles = new Uint8Array(nblocks * 16); // (rows, cols/32, 16)
+  const codes = new Uint8Array(QBLOCK);
+  for (let b = 0; b < nblocks; b++) {
+    const o = b * QBLOCK;
+    let amax = 0;
+    let m = 0;
+    for (let j = 0; j < QBLOCK; j++) {
+      const v = x[o + j]!;
+      if (Math.abs(v) > amax) {
+        amax = Math.abs(v);
+        m = v;
+      }
+    }
+    const d = fr(m / -8);
+    const inv = d !== 0 ? fr(1 / d) : 0;
+    for (let j = 0; j < QBLOCK; j++) {
+      const c = Math.floor(fr(fr(x[o + j]! * inv) + 8.5));
+      codes[j] = c < 0 ? 0 : c > 15 ? 15 : c;
+    }
+    // An all-zero block has d = 0 / −8 = −0. The firmware converter stores +0 (bytes 00 00,
+    // firmware-format.md 1.5); ggml's reference stores the fp16 of −0.
+    scales[b] = roundScale(d === 0 && scaleType === 'bf16' ? 0 : d, scaleType);
+    for (let k = 0; k < 16; k++) nibbles[b * 16 + k] = codes[k]! | (codes[k + 16]! << 4);
+  }
+  return { type: 'q4_0', rows, cols, scaleType, scales, nibbles };
+}
+
+/** Q8_0 of x (rows, cols): w ≈ scale × code, scale = max|x| / 127. */
+export function quantizeQ8(x: Float32Array, rows: number, cols: number, scaleType: ScaleType, what = 'matrix'): Q8Matrix {
+  checkShape(x, rows, cols, what);
+  const nblocks = (rows * cols) / QBLOCK;
+  const scales = new Uint16Array(nblocks); // (rows, cols/32)
+  const codes = new Int8Array(rows * cols); // (rows, cols)
+  for (let b = 0; b < nblocks; b++) {
+    const o = b * QBLOCK;
+    let amax = 0;
+    for (let j = 0; j < QBLOCK; j++) amax = Math.max(amax, Math.abs(x[o + j]!));
+    const d = fr(amax / 127);
+    const inv = d !== 0 ? fr(1 / d) : 0;
+    for (let j = 0; j < QBLOCK; j++) {
+      const v = fr(x[o + j]! * inv);
+      codes[o + j] = Math.sign(v) * Math.round(Math.abs(v)); // C roundf: half away from zero
+    }
+    scales[b] = roundScale(d, scaleType);
+  }
+  return { type: 'q8_0', rows, cols, scaleType, scales, codes };
+}
+
+export type QuantType = 'q4_0' | 'q8_0';
+
+/** Re-quantize any matrix from its float32 values (the quantizer reproduces an already-quantized block exactly). */
+export function quantizeMatrix(w: Matrix, type: QuantType, scaleType: ScaleType, what?: string): Matrix {
+  const x = dequantize(w);
+  return type === 'q4_0' ? quantizeQ4(x, w.rows, w.cols, scaleType, what) : quantizeQ8(x, w.rows, w.cols, scaleType, what);
+}

@@ -1,0 +1,274 @@
+// The version-2 firmware's forward pass (firmware-format.md 3.2–3.5), reproduced exactly: Q4
+// matvecs in the device's order, int8 KV cache with one scale per row, a KV window of `context`
+// positions (80 on the device) with the position clamped to its last row, causal attention in
+// every layer (the device implements no local window; TinyTalk's 256 ≥ its positions anyway), no
+// attention scaling, LayerNorm eps 1e-5. Rows are batched like the reference engine's: a prefill
+// gives the same numbers as the device's token-by-token loop, because each row's arithmetic only
+// depends on the rows before it.
+import { UsageError } from '../errors.js';
+import { dequantizeRow } from '../kernels/matmul.js';
+import type { NeoConfig } from '../model/config.js';
+import type { Engine, PrefillOptions, Sequence } from '../model/engine.js';
+import type { NeoWeights } from '../model/weights.js';
+import type { Matrix, Q4Matrix } from '../tensor.js';
+import { fwGelu, fwLayerNorm, fwSoftmax, q4Matvec, quantizeRow } from './numerics.js';
+
+const fr = Math.fround;
+
+/** The device's KV window. */
+export const DEVICE_CONTEXT = 80;
+
+export interface FirmwareOptions {
+  /** KV window in positions (default 80 as on the device), clamped to the model's positions. */
+  context?: number;
+  /** Most sequences in one decode() (default 8). */
+  maxBatch?: number;
+}
+
+/** A firmware sequence: int8 keys and values (L, context, D) with one scale per (layer, row). */
+class Int8Cache implements Sequence {
+  length = 0;
+  constructor(
+    readonly k: Int8Array,
+    readonly v: Int8Array,
+    readonly kScale: Float32Array, // (L, context)
+    readonly vScale: Float32Array, // (L, context)
+  ) {}
+}
+
+function q4(m: Matrix, name: string): Q4Matrix {
+  if (m.type !== 'q4_0') {
+    throw new UsageError(`firmware mode needs Q4_0 weights (a firmware blob or a Q4_0 export); ${name} is ${m.type}`);
+  }
+  return m;
+}
+
+interface FwLayer {
+  ln1g: Float32Array;
+  ln1b: Float32Array;
+  q: Q4Matrix;
+  k: Q4Matrix;
+  v: Q4Matrix;
+  out: Q4Matrix;
+  outBias: Float32Array;
+  ln2g: Float32Array;
+  ln2b: Float32Array;
+  fc: Q4Matrix;
+  fcBias: Float32Array;
+  proj: Q4Matrix;
+  projBias: Float32Array;
+}
+
+export class FirmwareEngine implements Engine {
+  readonly config: NeoConfig;
+  readonly context: number;
+  readonly maxBatch: number;
+  private readonly wte: Q4Matrix;
+  private readonly wpe: Float32Array;
+  private readonly layers: FwLayer[];
+  private readonly lnF: NeoWeights['lnF'];
+  private readonly x: Float32Array; // (N, D) residual stream
+  private readonly xb: Float32Array; // (N, D)
+  private readonly xb2: Float32Array; // (N, D)
+  private readonly q: Float32Array; // (N, D)
+  private readonly k: Float32Array; // (N, D)
+  private readonly v: Float32Array; // (N, D)
+  private readonly hb: Float32Array; // (N, F)
+  private readonly att: Float32Array; // (context) one head's scores
+  private readonly logits: Float32Array; // (maxBatch, V)
+  private readonly rowSeq: Int8Cache[]; // (N)
+  private readonly rowPos: Int32Array; // (N)
+  private readonly rowTok: Int32Array; // (N)
+
+  constructor(model: { config: NeoConfig; weights: NeoWeights }, options: FirmwareOptions = {}) {
+    const c = model.config;
+    const w = model.weights;
+    this.config = c;
+    const ctx = options.context ?? DEVICE_CONTEXT;
+    if (!Number.isInteger(ctx) || ctx < 2) throw new UsageError(`the firmware context must be an integer ≥ 2, got ${ctx}`);
+    this.context = Math.min(ctx, c.maxPositions);
+    this.maxBatch = Math.max(1, options.maxBatch ?? 8);
+    this.wte = q4(w.wte, 'wte');
+    this.wpe = w.wpe;
+    this.lnF = w.lnF;
+    this.layers = w.layers.map((l, i) => {
+      if (l.qkvBias) throw new UsageError(`firmware mode has no q/k/v biases, but layer ${i} has them`);
+      return {
+        ln1g: l.ln1.weight,
+        ln1b: l.ln1.bias,
+        q: q4(l.q, `layer ${i} q`),
+        k: q4(l.k, `layer ${i} k`),
+        v: q4(l.v, `layer ${i} v`),
+        out: q4(l.out, `layer ${i} out_proj`),
+        outBias: l.outBias,
+        ln2g: l.ln2.weight,
+        ln2b: l.ln2.bias,
+        fc: q4(l.fc, `layer ${i} c_fc`),
+        fcBias: l.fcBias,
+        proj: q4(l.proj, `layer ${i} c_proj`),
+        projBias: l.projBias,
+      };
+    });
+    const n = Math.max(this.maxBatch, this.context);
+    const D = c.hiddenSize;
+    this.x = new Float32Array(n * D);
+    this.xb = new Float32Array(n * D);
+    this.xb2 = new Float32Array(n * D);
+    this.q = new Float32Array(n * D);
+    this.k = new Float32Array(n * D);
+    this.v = new Float32Array(n * D);
+    this.hb = new Float32Array(n * c.intermediateSize);
+    this.att = new Float32Array(this.context);
+    this.logits = new Float32Array(this.maxBatch * c.vocabSize);
+    this.rowSeq = new Array<Int8Cache>(n);
+    this.rowPos = new Int32Array(n);
+    this.rowTok = new Int32Array(n);
+  }
+
+  newSequence(): Sequence {
+    const { numLayers: L, hiddenSize: D } = this.config;
+    const rows = L * this.context;
+    return new Int8Cache(new Int8Array(rows * D), new Int8Array(rows * D), new Float32Array(rows), new Float32Array(rows));
+  }
+
+  rewind(seq: Sequence, length: number): void {
+    const s = this.own(seq);
+    if (!Number.isInteger(length) || length < 0 || length > s.length) {
+      throw new UsageError(`cannot rewind a sequence of ${s.length} positions to ${length}`);
+    }
+    s.length = length;
+  }
+
+  /**
+   * Feeds ids at the next positions. Past the window the position stays at its last row (3.2
+   * step 0), so those rows run one at a time, as the device would.
+   */
+  prefill(seq: Sequence, ids: readonly number[], options: PrefillOptions = {}): Float32Array {
+    const s = this.own(seq);
+    const n = ids.length;
+    if (n === 0) throw new UsageError('prefill needs at least one token');
+    const V = this.config.vocabSize;
+    const all = options.allLogits ? new Float32Array(n * V) : undefined;
+    let done = 0;
+    while (done < n) {
+      // rows up to and including the window's last row can share a pass; clamped ones cannot
+      const rows = Math.max(1, Math.min(n - done, this.context - s.length));
+      for (let i = 0; i < rows; i++) {
+        this.rowSeq[i] = s;
+        this.rowPos[i] = Math.min(s.length + i, this.context - 1);
+        this.rowTok[i] = this.token(ids[done + i]!);
+      }
+      this.run(rows);
+      s.length = Math.min(s.length + rows, this.context);
+      if (all) this.classify(all.subarray(done * V), 0, rows);
+      done += rows;
+      if (!all && done === n) this.classify(this.logits, rows - 1, 1);
+    }
+    return all ?? this.logits.subarray(0, V);
+  }
+
+  decode(seqs: readonly Sequence[], tokens: readonly number[]): Float32Array {
+    const B = seqs.length;
+    if (B < 1 || B > this.maxBatch || tokens.length !== B) {
+      throw new UsageError(`decode takes 1 to ${this.maxBatch} sequences and one token each, got ${B} and ${tokens.length}`);
+    }
+    for (let i = 0; i < B; i++) {
+      const s = this.own(seqs[i]!);
+      for (let j = 0; j < i; j++) if (seqs[j] === s) throw new UsageError('decode got the same sequence twice');
+      this.rowSeq[i] = s;
+      this.rowPos[i] = Math.min(s.length, this.context - 1);
+      this.rowTok[i] = this.token(tokens[i]!);
+    }
+    this.run(B);
+    for (let i = 0; i < B; i++) {
+      const s = this.rowSeq[i]!;
+      s.length = Math.min(s.length + 1, this.context);
+    }
+    this.classify(this.logits, 0, B);
+    return this.logits.subarray(0, B * this.config.vocabSize);
+  }
+
+  private own(seq: Sequence): Int8Cache {
+    if (!(seq instanceof Int8Cache) || seq.kScale.length !== this.config.numLayers * this.context) {
+      throw new UsageError('this sequence was not made by this engine');
+    }
+    return seq;
+  }
+
+  private token(id: number): number {
+    if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) {
+      throw new UsageError(`token id ${id} is outside the vocabulary (0..${this.config.vocabSize - 1})`);
+    }
+    return id;
+  }
+
+  /** 3.2 steps 1–2 for rows 0..n of the row tables; leaves the residual stream in x. */
+  private run(n: number): void {
+    const { hiddenSize: D, intermediateSize: F } = this.config;
+    const { x, xb, xb2, q, k, v, hb } = this;
+    for (let i = 0; i < n; i++) {
+      const xi = x.subarray(i * D, (i + 1) * D);
+      dequantizeRow(this.wte, this.rowTok[i]!, xi);
+      const po = this.rowPos[i]! * D;
+      for (let d = 0; d < D; d++) xi[d] = fr(xi[d]! + this.wpe[po + d]!);
+    }
+    for (let l = 0; l < this.layers.length; l++) {
+      const lw = this.layers[l]!;
+      for (let i = 0; i < n; i++) fwLayerNorm(xb, x, i * D, lw.ln1g, lw.ln1b);
+      q4Matvec(q, xb, lw.q, n);
+      q4Matvec(k, xb, lw.k, n);
+      q4Matvec(v, xb, lw.v, n);
+      for (let i = 0; i < n; i++) {
+        const s = this.rowSeq[i]!;
+        const row = l * this.context + this.rowPos[i]!;
+        s.kScale[row] = quantizeRow(s.k, row * D, k, i * D, D);
+        s.vScale[row] = quantizeRow(s.v, row * D, v, i * D, D);
+      }
+      this.attention(l, n);
+      q4Matvec(xb2, xb, lw.out, n);
+      for (let j = 0; j < n * D; j++) x[j] = fr(x[j]! + fr(xb2[j]! + lw.outBias[j % D]!));
+      for (let i = 0; i < n; i++) fwLayerNorm(xb, x, i * D, lw.ln2g, lw.ln2b);
+      q4Matvec(hb, xb, lw.fc, n);
+      for (let j = 0; j < n * F; j++) hb[j] = fwGelu(fr(hb[j]! + lw.fcBias[j % F]!));
+      q4Matvec(xb2, hb, lw.proj, n);
+      for (let j = 0; j < n * D; j++) x[j] = fr(x[j]! + fr(xb2[j]! + lw.projBias[j % D]!));
+    }
+  }
+
+  /** 3.5: per head, scores over the int8 keys 0..pos, softmax, weighted int8 values → xb. */
+  private attention(l: number, n: number): void {
+    const { hiddenSize: D, numHeads: H } = this.config;
+    const hs = D / H;
+    const { q, xb, att } = this;
+    for (let i = 0; i < n; i++) {
+      const pos = this.rowPos[i]!;
+      const { k: Kc, v: Vc, kScale, vScale } = this.rowSeq[i]!;
+      const base = l * this.context;
+      for (let h = 0; h < H; h++) {
+        const qo = i * D + h * hs;
+        for (let t = 0; t <= pos; t++) {
+          const ko = (base + t) * D + h * hs;
+          let s = 0;
+          for (let d = 0; d < hs; d++) s = fr(s + fr(q[qo + d]! * Kc[ko + d]!));
+          att[t] = fr(s * kScale[base + t]!);
+        }
+        fwSoftmax(att, 0, pos + 1);
+        for (let d = 0; d < hs; d++) xb[qo + d] = 0;
+        for (let t = 0; t <= pos; t++) {
+          const a = fr(att[t]! * vScale[base + t]!);
+          const vo = (base + t) * D + h * hs;
+          for (let d = 0; d < hs; d++) xb[qo + d] = fr(xb[qo + d]! + fr(a * Vc[vo + d]!));
+        }
+      }
+    }
+  }
+
+  /** 3.2 steps 3–4 for residual rows first..first+rows → out (rows, V). */
+  private classify(out: Float32Array, first: number, rows: number): void {
+    const D = this.config.hiddenSize;
+    for (let i = 0; i < rows; i++) fwLayerNorm(this.xb, this.x, (first + i) * D, this.lnF.weight, this.lnF.bias);
+    // fwLayerNorm wrote row first+i of xb; gather them at the front for one matvec pass
+    if (first !== 0) this.xb.copyWithin(0, first * D, (first + rows) * D);
+    q4Matvec(out, this.xb, this.wte, rows);
+  }
+}

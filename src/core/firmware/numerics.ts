@@ -1,0 +1,103 @@
+// The version-2 firmware's arithmetic, operation for operation (firmware-format.md 3.3–3.6, 4):
+// float32 everywhere, Math.fround after every +, −, ×, ÷, in the device's summation order.
+// exp and tanh follow the host C library (libm.ts); the ESP32's newlib may differ by an ulp (doc section 10).
+import { halfTable } from '../halfs.js';
+import { QBLOCK, type Q4Matrix } from '../tensor.js';
+import { expf, tanhf } from './libm.js';
+
+const fr = Math.fround;
+
+/**
+ * y[r] = row r of W · x (3.3): per block, two float32 partial sums (low and high nibbles) in
+ * index order, then acc += scale × (a0 + a1). For n input vectors: x (n, cols), y (n, rows).
+ */
+export function q4Matvec(y: Float32Array, x: Float32Array, w: Q4Matrix, n = 1): void {
+  const { rows, cols, scales, nibbles } = w;
+  const table = halfTable(w.scaleType);
+  const nb = cols / QBLOCK;
+  for (let t = 0; t < n; t++) {
+    const xo = t * cols;
+    const yo = t * rows;
+    for (let r = 0; r < rows; r++) {
+      let acc = 0;
+      for (let b = 0; b < nb; b++) {
+        const blk = r * nb + b;
+        const no = blk * 16;
+        const xb = xo + b * QBLOCK;
+        let a0 = 0;
+        let a1 = 0;
+        for (let k = 0; k < 16; k++) {
+          const byte = nibbles[no + k]!;
+          a0 = fr(a0 + fr(((byte & 15) - 8) * x[xb + k]!));
+          a1 = fr(a1 + fr(((byte >> 4) - 8) * x[xb + 16 + k]!));
+        }
+        acc = fr(acc + fr(table[scales[blk]!]! * fr(a0 + a1)));
+      }
+      y[yo + r] = acc;
+    }
+  }
+}
+
+const EPS = fr(1e-5);
+
+/** LayerNorm of x[o..o+n) into out[o..o+n) (3.6): sequential sums, float divisions by n. */
+export function fwLayerNorm(out: Float32Array, x: Float32Array, o: number, g: Float32Array, b: Float32Array): void {
+  const n = g.length;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum = fr(sum + x[o + i]!);
+  const mean = fr(sum / n);
+  let sq = 0;
+  for (let i = 0; i < n; i++) {
+    const d = fr(x[o + i]! - mean);
+    sq = fr(sq + fr(d * d));
+  }
+  const inv = fr(1 / fr(Math.sqrt(fr(fr(sq / n) + EPS))));
+  for (let i = 0; i < n; i++) out[o + i] = fr(fr(g[i]! * fr(fr(x[o + i]! - mean) * inv)) + b[i]!);
+}
+
+const C1 = fr(0.7978845608);
+const C2 = fr(0.044715);
+
+/** gelu_new as the device evaluates it (3.6). */
+export function fwGelu(x: number): number {
+  const u = fr(x + fr(fr(fr(C2 * x) * x) * x));
+  return fr(fr(0.5 * x) * fr(1 + tanhf(fr(C1 * u))));
+}
+
+/** Softmax in place over v[o..o+n) (3.6): max by strict >, sequential float32 sum, true division. */
+export function fwSoftmax(v: Float32Array, o: number, n: number): void {
+  let m = v[o]!;
+  for (let i = 1; i < n; i++) if (v[o + i]! > m) m = v[o + i]!;
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    const e = expf(fr(v[o + i]! - m));
+    v[o + i] = e;
+    s = fr(s + e);
+  }
+  for (let i = 0; i < n; i++) v[o + i] = fr(v[o + i]! / s);
+}
+
+/** C's lrintf in the default rounding mode: nearest, ties to even. */
+export function roundHalfEven(y: number): number {
+  const f = Math.floor(y);
+  const diff = y - f;
+  if (diff > 0.5) return f + 1;
+  if (diff < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/**
+ * One int8 KV-cache row (3.4): q = rint(r × (1 / (max|r| / 127))), one float32 scale per row.
+ * r (n) at ro → q (n) at qo; returns the scale.
+ */
+export function quantizeRow(q: Int8Array, qo: number, r: Float32Array, ro: number, n: number): number {
+  let amax = 0;
+  for (let i = 0; i < n; i++) {
+    const a = Math.abs(r[ro + i]!);
+    if (a > amax) amax = a;
+  }
+  const scale = fr(amax / 127);
+  const inv = scale > 0 ? fr(1 / scale) : 0;
+  for (let i = 0; i < n; i++) q[qo + i] = roundHalfEven(fr(r[ro + i]! * inv));
+  return scale;
+}

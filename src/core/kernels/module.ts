@@ -1,0 +1,51 @@
+// The compiled WebAssembly SIMD kernels (src/core/kernels/wasm/kernels.as, embedded as base64 by
+// scripts/build-kernels.mjs): compiling the module and binding an instance to a memory.
+import { KERNELS_WASM, KERNELS_WASM_SHARED } from './generated/kernels-wasm.js';
+import type { Matrix } from '../tensor.js';
+
+/** matmul(kind, y, x, w, aux, bias, n, rows, cols, r0, r1) of kernels.as; pointers are byte offsets. */
+export type MatmulKernel = (
+  kind: number, y: number, x: number, w: number, aux: number, bias: number,
+  n: number, rows: number, cols: number, r0: number, r1: number,
+) => void;
+
+/** Kernel number of a matrix type, as kernels.as numbers them. */
+export function kernelKind(w: Matrix): number {
+  switch (w.type) {
+    case 'f32':
+      return 0;
+    case 'bf16':
+      return 1;
+    case 'f16':
+      return 2;
+    case 'q4_0':
+      return w.scaleType === 'bf16' ? 3 : 4;
+    case 'q8_0':
+      return w.scaleType === 'bf16' ? 5 : 6;
+  }
+}
+
+function fromBase64(text: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(text);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
+}
+
+/** The module for a shared memory (threads) or a plain one (pages without cross-origin isolation). */
+export function compileKernels(shared: boolean): WebAssembly.Module {
+  return new WebAssembly.Module(fromBase64(shared ? KERNELS_WASM_SHARED : KERNELS_WASM));
+}
+
+/** attend(out, q, k, v, span, D, hs, scale, scores) of kernels.as. */
+export type AttendKernel = (out: number, q: number, k: number, v: number, span: number, D: number, hs: number, scale: number, scores: number) => void;
+
+export interface Kernels {
+  matmul: MatmulKernel;
+  attend: AttendKernel;
+}
+
+export function instantiateKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): Kernels {
+  const { exports } = new WebAssembly.Instance(module, { env: { memory } });
+  return { matmul: exports['matmul'] as MatmulKernel, attend: exports['attend'] as AttendKernel };
+}

@@ -1,0 +1,146 @@
+// Assemble a Model from files already in memory (read from disk in Node, fetched in the browser):
+// a Hugging Face GPT-Neo checkpoint (config.json + model.safetensors + tokenizer files), or a
+// firmware CRDP blob with its CTK2 tokenizer.
+import { FormatError } from '../errors.js';
+import { readCrdp } from '../formats/crdp.js';
+import { loadCtk2 } from '../formats/ctk2.js';
+import { neoConfigFromJson, parseGenerationConfig } from '../formats/hf-config.js';
+import { jsonObject, parseJson } from '../formats/reader.js';
+import { parseSafetensors, tensorFloat32, tensorMatrix, type SafeTensor, type Safetensors } from '../formats/safetensors.js';
+import { loadHfTokenizer } from '../tokenizer/hf.js';
+import type { Tokenizer } from '../tokenizer/types.js';
+import { MODEL_CARD_DEFAULTS, type NeoConfig } from './config.js';
+import type { Model, TensorInfo } from './model.js';
+import type { LayerNormWeights, NeoWeights } from './weights.js';
+
+/** The files of a Hugging Face GPT-Neo checkpoint, as text or bytes. */
+export interface HfFiles {
+  /** config.json */
+  config: string;
+  /** model.safetensors */
+  safetensors: Uint8Array;
+  /** tokenizer.json (preferred), or vocab.json + merges.txt */
+  tokenizerJson?: string;
+  vocabJson?: string;
+  mergesTxt?: string;
+  /** generation_config.json */
+  generationConfig?: string;
+  /** A tokenizer from elsewhere (e.g. a CTK2 blob); replaces the tokenizer files. */
+  tokenizer?: Tokenizer;
+}
+
+/**
+ * path: the checkpoint directory (files named config.json, model.safetensors, … in it), or the
+ * path of a .safetensors file (its companion files sit in the same directory).
+ */
+export function modelFromHfFiles(files: HfFiles, path: string): Model {
+  const single = path.endsWith('.safetensors');
+  const dir = single ? path.slice(0, Math.max(0, path.lastIndexOf('/'), path.lastIndexOf('\\'))) || '.' : path;
+  const name = (f: string): string => `${dir}/${f}`;
+  const configFile = name('config.json');
+  const rawConfig = jsonObject(parseJson(files.config, configFile), configFile, 'config');
+  const config = neoConfigFromJson(rawConfig, configFile);
+  const stFile = single ? path : name('model.safetensors');
+  const st = parseSafetensors(files.safetensors, stFile);
+  const weights = neoWeightsFromSafetensors(st, config);
+
+  const tokenizer = files.tokenizer ?? hfTokenizer(files, dir);
+  if (tokenizer.vocabSize > config.vocabSize) {
+    throw new FormatError(configFile, 'vocab_size', `at least the tokenizer's ${tokenizer.vocabSize} tokens`, String(config.vocabSize));
+  }
+  const generation =
+    files.generationConfig === undefined
+      ? { ...MODEL_CARD_DEFAULTS }
+      : parseGenerationConfig(files.generationConfig, name('generation_config.json'));
+  return {
+    source: { format: single ? 'safetensors' : 'hf', path },
+    config,
+    weights,
+    tokenizer,
+    generation,
+    tensors: safetensorsInfo(st),
+    rawConfig,
+  };
+}
+
+function hfTokenizer(files: HfFiles, dir: string): Tokenizer {
+  if (files.tokenizerJson !== undefined) return loadHfTokenizer({ tokenizerJson: files.tokenizerJson }, `${dir}/tokenizer.json`);
+  if (files.vocabJson !== undefined && files.mergesTxt !== undefined) {
+    return loadHfTokenizer({ vocabJson: files.vocabJson, mergesTxt: files.mergesTxt }, dir);
+  }
+  throw new FormatError(dir, 'tokenizer', 'tokenizer.json, or vocab.json and merges.txt', 'neither');
+}
+
+/** Every tensor of a safetensors file as stored, for inspect. */
+export function safetensorsInfo(st: Safetensors): TensorInfo[] {
+  return [...st.tensors.values()].map((t) => ({ name: t.name, shape: t.shape, type: t.dtype, bytes: t.data.byteLength }));
+}
+
+/**
+ * GPT-Neo weights from Hugging Face tensor names (`transformer.` prefix optional). Matrices keep
+ * their stored type (f32 views, or raw f16/bf16); vectors become float32. lm_head, when present,
+ * is the tied copy of wte and is not read.
+ */
+export function neoWeightsFromSafetensors(st: Safetensors, config: NeoConfig): NeoWeights {
+  const { vocabSize: V, hiddenSize: D, intermediateSize: F, maxPositions: P } = config;
+  const prefix = st.tensors.has('transformer.wte.weight') || !st.tensors.has('wte.weight') ? 'transformer.' : '';
+  const get = (suffix: string, shape: number[]): SafeTensor => {
+    const key = prefix + suffix;
+    const t = st.tensors.get(key);
+    if (!t) throw new FormatError(st.file, `tensor "${key}"`, `a tensor of shape [${shape.join(', ')}]`, 'none (missing)');
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new FormatError(st.file, `tensor "${key}" shape`, `[${shape.join(', ')}] (from config.json)`, `[${t.shape.join(', ')}]`);
+    }
+    return t;
+  };
+  const vec = (suffix: string, n: number): Float32Array => tensorFloat32(get(suffix, [n]));
+  const mat = (suffix: string, rows: number, cols: number) => tensorMatrix(get(suffix, [rows, cols]));
+  const norm = (p: string): LayerNormWeights => ({ weight: vec(`${p}.weight`, D), bias: vec(`${p}.bias`, D) });
+  return {
+    wte: mat('wte.weight', V, D),
+    wpe: tensorFloat32(get('wpe.weight', [P, D])),
+    layers: Array.from({ length: config.numLayers }, (_, l) => {
+      const h = `h.${l}`;
+      const a = `${h}.attn.attention`;
+      return {
+        ln1: norm(`${h}.ln_1`),
+        q: mat(`${a}.q_proj.weight`, D, D),
+        k: mat(`${a}.k_proj.weight`, D, D),
+        v: mat(`${a}.v_proj.weight`, D, D),
+        out: mat(`${a}.out_proj.weight`, D, D),
+        outBias: vec(`${a}.out_proj.bias`, D),
+        ln2: norm(`${h}.ln_2`),
+        fc: mat(`${h}.mlp.c_fc.weight`, F, D),
+        fcBias: vec(`${h}.mlp.c_fc.bias`, F),
+        proj: mat(`${h}.mlp.c_proj.weight`, D, F),
+        projBias: vec(`${h}.mlp.c_proj.bias`, D),
+      };
+    }),
+    lnF: norm('ln_f'),
+  };
+}
+
+/** A firmware model blob (CRDP v2/v3) with its CTK2 tokenizer blob. */
+export function modelFromCrdp(modelBytes: Uint8Array, tokenizerBytes: Uint8Array, path: string, tokenizerPath: string): Model {
+  const crdp = readCrdp(modelBytes, path);
+  const tokenizer = loadCtk2(tokenizerBytes, tokenizerPath);
+  const { vocabSize, eosId } = crdp.config;
+  if (tokenizer.vocabSize !== vocabSize) {
+    throw new FormatError(tokenizerPath, 'vocab_size', `${vocabSize} (the model's, ${path})`, String(tokenizer.vocabSize));
+  }
+  if (tokenizer.eosId !== eosId) throw new FormatError(tokenizerPath, 'eos_id', `${eosId} (the last id)`, String(tokenizer.eosId));
+  return {
+    source: { format: 'crdp', version: crdp.header.version, path },
+    config: crdp.config,
+    weights: crdp.weights,
+    tokenizer,
+    generation: { ...MODEL_CARD_DEFAULTS },
+    tensors: crdp.tensors,
+    rawConfig: crdp.rawConfig,
+  };
+}
+
+/** Values stored in the model's tensors (the parameter count inspect reports). */
+export function parameterCount(tensors: readonly TensorInfo[]): number {
+  return tensors.reduce((sum, t) => sum + t.shape.reduce((a, d) => a * d, 1), 0);
+}

@@ -1,0 +1,167 @@
+// Hugging Face GPT-2 tokenizers: tokenizer.json (BPE model + added tokens), or the older pair
+// vocab.json + merges.txt. Token strings use GPT-2's byte→unicode spelling; merge rank = order.
+import { FormatError } from '../errors.js';
+import { describe, jsonObject, parseJson, utf8Text } from '../formats/reader.js';
+import { MAX_PRIORITY } from './bpe.js';
+import { BYTE_TO_UNICODE, gpt2StringToBytes } from './byte-unicode.js';
+import { EOS_TEXT } from './pretokenize.js';
+import { BpeTokenizer } from './tokenizer.js';
+import type { Merge, Tokenizer } from './types.js';
+
+export interface HfTokenizerFiles {
+  tokenizerJson?: string | Uint8Array;
+  vocabJson?: string | Uint8Array;
+  mergesTxt?: string | Uint8Array;
+}
+
+/** Where errors point, which differs between the two layouts. */
+interface Fields {
+  vocabFile: string;
+  vocab: string;
+  mergesFile: string;
+  merge(i: number): string;
+  eos: string;
+}
+
+/**
+ * A GPT-2 byte-level BPE tokenizer from tokenizer.json, or else vocab.json + merges.txt.
+ * `file` names the source in errors: the tokenizer.json path, or the directory holding the pair.
+ * It encodes in 'gpt2' mode unless told otherwise. Only `<|endoftext|>` is split out as a special token.
+ */
+export function loadHfTokenizer(files: HfTokenizerFiles, file: string): Tokenizer {
+  if (files.tokenizerJson !== undefined) return fromTokenizerJson(text(files.tokenizerJson, file), file);
+  if (files.vocabJson === undefined || files.mergesTxt === undefined) {
+    throw new FormatError(file, 'tokenizer', 'tokenizer.json, or vocab.json and merges.txt');
+  }
+  const vocabFile = `${file}/vocab.json`;
+  const mergesFile = `${file}/merges.txt`;
+  const vocab = jsonObject(parseJson(text(files.vocabJson, vocabFile), vocabFile), vocabFile, 'vocab');
+  const merges: Array<[string, string]> = [];
+  const lines: number[] = []; // line number of each merge, for errors
+  text(files.mergesTxt, mergesFile)
+    .split('\n')
+    .forEach((raw, i) => {
+      const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+      if (line === '' || (i === 0 && line.startsWith('#version'))) return;
+      const parts = line.split(' ');
+      if (parts.length !== 2 || !parts[0] || !parts[1]) {
+        throw new FormatError(mergesFile, `line ${i + 1}`, 'two tokens separated by one space', describe(line));
+      }
+      merges.push([parts[0], parts[1]]);
+      lines.push(i + 1);
+    });
+  const fields: Fields = {
+    vocabFile,
+    vocab: 'vocab',
+    mergesFile,
+    merge: (i) => `line ${lines[i]}`,
+    eos: `vocab["${EOS_TEXT}"]`,
+  };
+  return build(vocab, merges, new Map(), fields);
+}
+
+function fromTokenizerJson(source: string, file: string): Tokenizer {
+  const root = jsonObject(parseJson(source, file), file, 'tokenizer.json');
+  if (root['normalizer'] != null) throw new FormatError(file, 'normalizer', 'null (GPT-2 uses none)', describe(root['normalizer']));
+  const pre = root['pre_tokenizer'];
+  if (pre != null) {
+    const p = jsonObject(pre, file, 'pre_tokenizer');
+    if (p['type'] !== 'ByteLevel') throw new FormatError(file, 'pre_tokenizer.type', '"ByteLevel" (GPT-2)', describe(p['type']));
+    if (p['add_prefix_space'] === true) throw new FormatError(file, 'pre_tokenizer.add_prefix_space', 'false', 'true');
+  }
+  const model = jsonObject(root['model'], file, 'model');
+  if (model['type'] !== undefined && model['type'] !== 'BPE') throw new FormatError(file, 'model.type', '"BPE"', describe(model['type']));
+  if (model['ignore_merges'] === true) throw new FormatError(file, 'model.ignore_merges', 'false (GPT-2 BPE)', 'true');
+  const vocab = jsonObject(model['vocab'], file, 'model.vocab');
+  const list = model['merges'];
+  if (!Array.isArray(list)) throw new FormatError(file, 'model.merges', 'an array of merges', describe(list));
+  const merges = list.map((m: unknown, i): [string, string] => {
+    const parts = typeof m === 'string' ? m.split(' ') : m;
+    if (!Array.isArray(parts) || parts.length !== 2 || parts.some((s) => typeof s !== 'string' || s === '')) {
+      throw new FormatError(file, `model.merges[${i}]`, '"a b" or ["a", "b"]', describe(m));
+    }
+    return [parts[0], parts[1]];
+  });
+
+  // Added tokens are ids the BPE vocabulary may lack; their content is plain text, not GPT-2-spelled.
+  const added = new Map<number, string>();
+  const addedList = root['added_tokens'] ?? [];
+  if (!Array.isArray(addedList)) throw new FormatError(file, 'added_tokens', 'an array', describe(addedList));
+  addedList.forEach((t: unknown, i) => {
+    const token = jsonObject(t, file, `added_tokens[${i}]`);
+    const { id, content } = token;
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= MAX_PRIORITY || typeof content !== 'string') {
+      throw new FormatError(file, `added_tokens[${i}]`, `a token id in 0..${MAX_PRIORITY - 1} and a string "content"`);
+    }
+    added.set(id, content);
+  });
+  const fields: Fields = {
+    vocabFile: file,
+    vocab: 'model.vocab',
+    mergesFile: file,
+    merge: (i) => `model.merges[${i}]`,
+    eos: 'added_tokens',
+  };
+  return build(vocab, merges, added, fields);
+}
+
+/** Checks the vocabulary and turns strings into byte pieces and id triples. */
+function build(
+  vocabJson: Record<string, unknown>,
+  mergeStrings: Array<[string, string]>,
+  added: Map<number, string>,
+  fields: Fields,
+): Tokenizer {
+  const file = fields.vocabFile;
+  const ids = new Map<string, number>();
+  const byId = new Map<number, Uint8Array>();
+  for (const [token, id] of Object.entries(vocabJson)) {
+    const field = `${fields.vocab}[${JSON.stringify(token)}]`;
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= MAX_PRIORITY) {
+      throw new FormatError(file, field, `a token id in 0..${MAX_PRIORITY - 1}`, describe(id));
+    }
+    const piece = gpt2StringToBytes(token);
+    if (piece === null) throw new FormatError(file, field, 'GPT-2 byte-level characters (byte→unicode map)');
+    if (byId.has(id)) throw new FormatError(file, field, 'a token id used once', `id ${id} again`);
+    ids.set(token, id);
+    byId.set(id, piece);
+  }
+  // Added tokens outside the BPE vocabulary get ids (and pieces) but take no part in merges.
+  const utf8 = new TextEncoder();
+  for (const [id, content] of added) {
+    if (!byId.has(id)) byId.set(id, utf8.encode(content));
+    if (content === EOS_TEXT && !ids.has(EOS_TEXT)) ids.set(EOS_TEXT, id);
+  }
+
+  const vocabSize = byId.size;
+  const pieces: Uint8Array[] = [];
+  for (let id = 0; id < vocabSize; id++) {
+    const piece = byId.get(id);
+    if (piece === undefined) throw new FormatError(file, fields.vocab, `ids 0..${vocabSize - 1} with none missing`, `no token ${id}`);
+    pieces.push(piece);
+  }
+  const byteIds = BYTE_TO_UNICODE.map((ch, b) => {
+    const id = ids.get(ch);
+    if (id === undefined) throw new FormatError(file, fields.vocab, `a token for every byte`, `none for byte ${b} (${JSON.stringify(ch)})`);
+    return id;
+  });
+  const eosId = ids.get(EOS_TEXT);
+  if (eosId === undefined) throw new FormatError(file, fields.eos, `the token ${EOS_TEXT}`, 'none');
+
+  const seen = new Set<number>();
+  const merges: Merge[] = mergeStrings.map(([left, right], i) => {
+    const a = ids.get(left), b = ids.get(right), c = ids.get(left + right);
+    if (a === undefined || b === undefined || c === undefined) {
+      const missing = a === undefined ? left : b === undefined ? right : left + right;
+      throw new FormatError(fields.mergesFile, fields.merge(i), `tokens that are in ${fields.vocab}`, `unknown ${JSON.stringify(missing)}`);
+    }
+    if (seen.has(a * vocabSize + b)) throw new FormatError(fields.mergesFile, fields.merge(i), 'each pair merged once', `${JSON.stringify(`${left} ${right}`)} again`);
+    seen.add(a * vocabSize + b);
+    return [a, b, c];
+  });
+  return new BpeTokenizer({ pieces, merges, byteIds, eosId }, 'gpt2');
+}
+
+function text(data: string | Uint8Array, file: string): string {
+  return typeof data === 'string' ? data : utf8Text(data, file);
+}

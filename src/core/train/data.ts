@@ -1,0 +1,378 @@
+// Training data: dialogue files → samples → (ids, labels) the way TinyTalk was fine-tuned
+// (firmware-format.md 7.2): each piece encoded on its own as the device feeds it, the loss kept
+// on the bot's replies (and EOS) only, everything packed into fixed-length blocks.
+//
+// Formats read: the training text (`User: …` / `Bot: …<|endoftext|>` lines, samples separated by a
+// blank line, story records too), JSONL chat exports ({"messages": [{role, content}]}) and CSV
+// conversations (`User 1:` / `User 2:` lines in one column; the caller names the bot speaker).
+import { FormatError } from '../errors.js';
+import type { EncodeOptions, Tokenizer } from '../tokenizer/types.js';
+
+/** Label of a position that carries no loss (PyTorch's ignore_index). */
+export const IGNORE_LABEL = -100;
+
+const EOS_TEXT = '<|endoftext|>';
+/** `\n`, the separator the device feeds between past exchanges (GPT-2 id 198). */
+const NEWLINE = '\n';
+
+export interface Exchange {
+  user: string;
+  bot: string;
+}
+
+/** One training sample: a chat (user turns masked, bot replies trained) or a story record. */
+export type Sample =
+  | { kind: 'chat'; exchanges: Exchange[] }
+  | { kind: 'story'; prompt: string; text: string }; // prompt (masked) ends with "\nStory:"; may be ''
+
+export interface ParsedData {
+  samples: Sample[];
+  /** Reason → how many samples were left out for it. */
+  skipped: Record<string, number>;
+}
+
+export type DataFormat = 'text' | 'jsonl' | 'csv';
+
+export interface ParseOptions {
+  /** Default: from the file name (.jsonl, .csv), else the training text format. */
+  format?: DataFormat;
+  /** CSV: which speaker is the bot ("User 2" by default). */
+  botSpeaker?: string;
+}
+
+function skip(out: ParsedData, reason: string): void {
+  out.skipped[reason] = (out.skipped[reason] ?? 0) + 1;
+}
+
+/** Collapses whitespace runs to one space and trims, as the data preparation did (7.1). */
+function normalizeTurn(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}
+
+export function detectFormat(file: string): DataFormat {
+  const lower = file.toLowerCase();
+  if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson')) return 'jsonl';
+  if (lower.endsWith('.csv')) return 'csv';
+  return 'text';
+}
+
+export function parseData(text: string, file: string, options: ParseOptions = {}): ParsedData {
+  const format = options.format ?? detectFormat(file);
+  const normalized = text.replace(/\r\n?/g, '\n');
+  if (format === 'jsonl') return parseJsonl(normalized, file);
+  if (format === 'csv') return parseCsvConversations(normalized, file, options.botSpeaker ?? 'User 2');
+  return parseTrainingText(normalized);
+}
+
+// ----------------------------------------------------------------------------
+// the training text format (chat_train.txt / chat_val.txt)
+
+/** One record of the training text: a chat sample (starts with `User: `) or a story record. */
+export function parseRecord(record: string): Sample | string {
+  if (record.startsWith('User: ')) {
+    const lines = record.split('\n');
+    const exchanges: Exchange[] = [];
+    // 7.2: pairs (line i, line i+1) while the second starts with "Bot: "
+    for (let i = 0; i + 1 < lines.length; i += 2) {
+      const u = lines[i]!;
+      const b = lines[i + 1]!;
+      if (!b.startsWith('Bot: ') || !u.startsWith('User: ')) break;
+      let reply = b.slice('Bot: '.length);
+      if (reply.endsWith(EOS_TEXT)) reply = reply.slice(0, -EOS_TEXT.length);
+      exchanges.push({ user: u.slice('User: '.length), bot: reply });
+    }
+    return exchanges.length > 0 ? { kind: 'chat', exchanges } : 'chat sample without a "User: …" / "Bot: …" pair';
+  }
+  let body = record;
+  if (body.endsWith(EOS_TEXT)) body = body.slice(0, -EOS_TEXT.length);
+  if (body.trim() === '') return 'empty record';
+  const at = body.indexOf('\nStory:');
+  if (at < 0) return { kind: 'story', prompt: '', text: body };
+  const cut = at + '\nStory:'.length;
+  return { kind: 'story', prompt: body.slice(0, cut), text: body.slice(cut) };
+}
+
+export function parseTrainingText(text: string): ParsedData {
+  const out: ParsedData = { samples: [], skipped: {} };
+  for (const record of text.split('\n\n')) {
+    if (record.trim() === '') continue; // 7.2: empty pieces are dropped, not samples
+    const s = parseRecord(record.replace(/^\n+|\n+$/g, ''));
+    if (typeof s === 'string') skip(out, s);
+    else out.samples.push(s);
+  }
+  return out;
+}
+
+// ----------------------------------------------------------------------------
+// turns → exchanges (shared by JSONL and CSV)
+
+interface Turn {
+  bot: boolean;
+  text: string;
+}
+
+/** Alternating user/bot turns → exchanges; a leading bot turn and a trailing user turn have no pair and are dropped. */
+function exchangesFromTurns(turns: Turn[]): Exchange[] {
+  const merged: Turn[] = [];
+  for (const t of turns) {
+    const text = normalizeTurn(t.text);
+    if (text === '') continue;
+    const prev = merged[merged.length - 1];
+    if (prev && prev.bot === t.bot) prev.text += ` ${text}`; // consecutive turns of one speaker
+    else merged.push({ bot: t.bot, text });
+  }
+  const exchanges: Exchange[] = [];
+  for (let i = 0; i < merged.length; i++) {
+    const u = merged[i]!;
+    const b = merged[i + 1];
+    if (!u.bot && b?.bot) {
+      exchanges.push({ user: u.text, bot: b.text });
+      i++;
+    }
+  }
+  return exchanges;
+}
+
+// ----------------------------------------------------------------------------
+// JSONL: {"messages": [{"role": "user" | "assistant" | "system", "content": "…"}]}
+
+export function parseJsonl(text: string, file: string): ParsedData {
+  const out: ParsedData = { samples: [], skipped: {} };
+  const lines = text.split('\n');
+  let parsedAny = false;
+  lines.forEach((line, n) => {
+    if (line.trim() === '') return;
+    let obj: unknown;
+    try {
+      obj = JSON.parse(line);
+    } catch {
+      skip(out, 'line is not valid JSON');
+      return;
+    }
+    parsedAny = true;
+    const messages = (obj as { messages?: unknown } | null)?.messages;
+    if (!Array.isArray(messages)) {
+      skip(out, 'no "messages" array');
+      return;
+    }
+    const turns: Turn[] = [];
+    for (const m of messages) {
+      const role = (m as { role?: unknown })?.role;
+      const content = (m as { content?: unknown })?.content;
+      if (typeof content !== 'string') {
+        throw new FormatError(file, `line ${n + 1}: messages[].content`, 'a string', typeof content);
+      }
+      if (role === 'system') continue; // TinyTalk has no system prompt
+      if (role !== 'user' && role !== 'assistant') {
+        throw new FormatError(file, `line ${n + 1}: messages[].role`, '"user", "assistant" or "system"', JSON.stringify(role));
+      }
+      turns.push({ bot: role === 'assistant', text: content });
+    }
+    const exchanges = exchangesFromTurns(turns);
+    if (exchanges.length === 0) skip(out, 'no user message followed by an assistant reply');
+    else out.samples.push({ kind: 'chat', exchanges });
+  });
+  if (!parsedAny && lines.some((l) => l.trim() !== '')) {
+    throw new FormatError(file, 'line 1', 'one JSON object per line ({"messages": [...]})', 'no valid JSON line');
+  }
+  return out;
+}
+
+// ----------------------------------------------------------------------------
+// CSV conversations (e.g. synthetic-persona-chat: a column of `User 1: …` / `User 2: …` lines)
+
+/** RFC 4180 CSV: quoted fields may hold commas, newlines and doubled quotes. */
+export function parseCsv(text: string, file: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  let i = 0;
+  while (i < text.length) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"') {
+        if (text[i + 1] === '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        quoted = false;
+      } else field += ch;
+      i++;
+      continue;
+    }
+    if (ch === '"' && field === '') quoted = true;
+    else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += ch;
+    i++;
+  }
+  if (quoted) throw new FormatError(file, `row ${rows.length + 1}`, 'a closing quote', 'end of file');
+  if (field !== '' || row.length > 0) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}
+
+const SPEAKER_LINE = /^([^:\n]{1,40}):\s?(.*)$/;
+
+export function parseCsvConversations(text: string, file: string, botSpeaker: string): ParsedData {
+  const rows = parseCsv(text, file);
+  if (rows.length < 2) throw new FormatError(file, 'rows', 'a header row and at least one conversation', `${rows.length} row(s)`);
+  const body = rows.slice(1);
+  // the conversation column: the one whose cells most often have a line starting with the bot speaker
+  const prefix = `${botSpeaker}:`;
+  const header = rows[0]!;
+  let column = -1;
+  let best = 0;
+  for (let c = 0; c < header.length; c++) {
+    const hits = body.filter((r) => (r[c] ?? '').split('\n').some((l) => l.startsWith(prefix))).length;
+    if (hits > best) {
+      best = hits;
+      column = c;
+    }
+  }
+  if (column < 0) {
+    throw new FormatError(file, 'conversation column', `a column with lines starting "${prefix}" (the --bot-speaker)`, 'none');
+  }
+  const out: ParsedData = { samples: [], skipped: {} };
+  for (const r of body) {
+    const cell = r[column] ?? '';
+    const turns: Turn[] = [];
+    for (const line of cell.split('\n')) {
+      const m = SPEAKER_LINE.exec(line);
+      if (m) turns.push({ bot: m[1]!.trim() === botSpeaker, text: m[2]! });
+      else if (turns.length > 0) turns[turns.length - 1]!.text += ` ${line}`; // a turn that wraps
+    }
+    const exchanges = exchangesFromTurns(turns);
+    if (exchanges.length === 0) skip(out, `no user turn followed by a "${botSpeaker}" reply`);
+    else out.samples.push({ kind: 'chat', exchanges });
+  }
+  return out;
+}
+
+// ----------------------------------------------------------------------------
+// sample → (ids, labels)
+
+export interface Encoded {
+  ids: number[];
+  labels: number[]; // IGNORE_LABEL where no loss
+}
+
+/**
+ * Encodes a sample piece by piece as the device feeds it (7.2): `User: u\nBot:` masked, `" " + reply`
+ * trained, EOS trained, `\n` masked between exchanges; a story's prompt (up to `\nStory:`) masked,
+ * its text and EOS trained. EncodeOptions pick the tokenizer's encoding (GPT-2 regex or device).
+ */
+export function encodeSample(sample: Sample, tok: Tokenizer, options: EncodeOptions = {}): Encoded {
+  const ids: number[] = [];
+  const labels: number[] = [];
+  const add = (text: string, trained: boolean) => {
+    for (const id of tok.encode(text, options)) {
+      ids.push(id);
+      labels.push(trained ? id : IGNORE_LABEL);
+    }
+  };
+  const eos = () => {
+    ids.push(tok.eosId);
+    labels.push(tok.eosId);
+  };
+  if (sample.kind === 'chat') {
+    sample.exchanges.forEach((ex, i) => {
+      if (i > 0) add(NEWLINE, false);
+      add(`User: ${ex.user}\nBot:`, false);
+      add(` ${ex.bot}`, true);
+      eos();
+    });
+  } else {
+    if (sample.prompt !== '') add(sample.prompt, false);
+    add(sample.text, true);
+    eos();
+  }
+  return { ids, labels };
+}
+
+// ----------------------------------------------------------------------------
+// packing
+
+/** Fixed-length blocks: ids and labels (n, seqLen). */
+export interface Packed {
+  n: number;
+  seqLen: number;
+  ids: Int32Array; // (n, seqLen)
+  labels: Int32Array; // (n, seqLen)
+  tokens: number; // real tokens (without padding)
+  lossTokens: number; // labels ≠ −100 that a block's shifted loss uses (a block's first label is unused)
+}
+
+/**
+ * Concatenates the samples in order and cuts blocks of seqLen (7.2: no separation between samples
+ * inside a block). Unlike the recipe, the last partial block is kept, padded with EOS ids whose
+ * labels are −100, so small data sets lose nothing.
+ */
+export function packSequences(encoded: readonly Encoded[], seqLen: number, padId: number): Packed {
+  let tokens = 0;
+  for (const e of encoded) tokens += e.ids.length;
+  const n = Math.ceil(tokens / seqLen);
+  const ids = new Int32Array(n * seqLen).fill(padId);
+  const labels = new Int32Array(n * seqLen).fill(IGNORE_LABEL);
+  let at = 0;
+  for (const e of encoded) {
+    ids.set(e.ids, at);
+    labels.set(e.labels, at);
+    at += e.ids.length;
+  }
+  let lossTokens = 0;
+  for (let i = 0; i < n * seqLen; i++) if (i % seqLen !== 0 && labels[i] !== IGNORE_LABEL) lossTokens++;
+  return { n, seqLen, ids, labels, tokens, lossTokens };
+}
+
+// ----------------------------------------------------------------------------
+// splitting and reporting
+
+/**
+ * Deterministic hold-out spread over the file: every k-th sample (k = round(1/fraction)) goes to
+ * validation; with fewer than k samples (and at least 2), the last one does.
+ */
+export function splitValidation<T>(items: readonly T[], fraction: number): { train: T[]; val: T[] } {
+  const k = Math.max(2, Math.round(1 / fraction));
+  if (items.length < k && items.length >= 2) return { train: items.slice(0, -1), val: items.slice(-1) };
+  const train: T[] = [];
+  const val: T[] = [];
+  items.forEach((it, i) => ((i % k === k - 1 ? val : train) as T[]).push(it));
+  return { train, val };
+}
+
+export interface DataReport {
+  samples: number;
+  chatSamples: number;
+  storySamples: number;
+  tokens: number;
+  lossTokens: number;
+  /** Share of tokens that carry loss. */
+  lossShare: number;
+  blocks: number;
+  skipped: Record<string, number>;
+}
+
+export function dataReport(parsed: ParsedData, packed: Packed): DataReport {
+  const chat = parsed.samples.filter((s) => s.kind === 'chat').length;
+  return {
+    samples: parsed.samples.length,
+    chatSamples: chat,
+    storySamples: parsed.samples.length - chat,
+    tokens: packed.tokens,
+    lossTokens: packed.lossTokens,
+    lossShare: packed.tokens === 0 ? 0 : packed.lossTokens / packed.tokens,
+    blocks: packed.n,
+    skipped: parsed.skipped,
+  };
+}

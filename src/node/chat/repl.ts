@@ -1,0 +1,134 @@
+// The terminal chat: reads messages, streams replies, runs slash commands. In a terminal it
+// shows the model, colours the bot, and Ctrl-C stops a reply (a second one quits). When stdin is
+// not a terminal it is a filter for scripts: one message per input line, one reply per output
+// line (newlines in a reply written as \n, backslashes as \\; or one JSON object with --json);
+// notes and command answers go to stderr so stdout holds only replies.
+import { createInterface } from 'node:readline';
+import { runChatCommand } from '../../core/chat/commands.js';
+import { ChatSession, type ChatSettings, type ReplyResult } from '../../core/chat/session.js';
+import { TinyTalkError } from '../../core/errors.js';
+import type { Model } from '../../core/model/model.js';
+
+export interface ReplOptions {
+  settings: Partial<ChatSettings>;
+  /** Tokens per second after each reply. */
+  stats?: boolean;
+  /** Non-interactive output as JSON lines. */
+  json?: boolean;
+  /** What --model named, for the banner. */
+  modelName: string;
+}
+
+const CYAN = '\x1b[36m';
+const DIM = '\x1b[2m';
+const RESET = '\x1b[0m';
+
+/** One reply as a single line: the format's leading space dropped, \ and newlines escaped. */
+export function replyLine(text: string): string {
+  return text.replace(/^ /, '').replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+
+function describe(model: Model, session: ChatSession, name: string): string {
+  const s = session.settings;
+  const src = model.source;
+  const what = src.format === 'crdp' ? `firmware blob v${src.version ?? '?'}` : src.format;
+  const numerics = s.firmware ? 'firmware mode (device numerics, sampler and history rules)' : 'float32 reference';
+  return `${name} (${what}, ${src.path}): ${numerics}, ${s.context}-token context, mode ${s.mode}, temperature ${s.temperature}`;
+}
+
+export async function runRepl(model: Model, o: ReplOptions): Promise<void> {
+  const session = new ChatSession(model, o.settings);
+  const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  const out = process.stdout;
+  const note = (text: string): void => {
+    process.stderr.write(interactive ? `${DIM}${text}${RESET}\n` : `${text}\n`);
+  };
+  let stats = o.stats ?? false;
+  note(describe(model, session, o.modelName));
+  if (interactive) note('Type a message and press Enter; /help lists the commands.');
+
+  const rl = createInterface({ input: process.stdin, output: interactive ? out : undefined, terminal: interactive });
+  let reply: AbortController | undefined;
+  let armed = false; // a Ctrl-C was pressed: the next one quits
+  let quitting = false;
+  rl.on('SIGINT', () => {
+    if (reply && !reply.signal.aborted) {
+      reply.abort(new Error('interrupted'));
+    } else if (armed) {
+      quitting = true;
+      rl.close();
+    } else {
+      out.write('\n');
+      note('(Ctrl-C again to quit, or /exit)');
+      rl.prompt();
+    }
+    armed = true;
+  });
+
+  let droppedShown = false;
+  const after = (r: ReplyResult): void => {
+    if (r.prompt.cut) {
+      note(r.finishReason === 'empty' ? '[empty] (the text is longer than the prompt budget; the device generates nothing)' : `(message cut to the ${session.budget}-token prompt budget, as the device does)`);
+    }
+    if (r.prompt.dropped > 0 && !droppedShown) {
+      note(`(the oldest ${r.prompt.dropped === 1 ? 'exchange was' : `${r.prompt.dropped} exchanges were`} left out to fit the ${session.budget}-token prompt budget; /new starts over)`);
+    }
+    droppedShown = r.prompt.dropped > 0;
+    if (r.finishReason === 'context') note('(the context is full: the reply stops here; /new starts a fresh conversation, /max sets a shorter reply)');
+    if (r.finishReason === 'interrupted') note('(stopped)');
+    if (stats) note(`${r.ids.length} tok / ${(r.ms / 1000).toFixed(2)} s (${r.tokensPerSecond.toFixed(1)} tok/s)`);
+  };
+
+  rl.setPrompt('> ');
+  if (interactive) rl.prompt();
+  for await (const line of rl) {
+    armed = false;
+    try {
+      const cmd = runChatCommand(session, line);
+      if (cmd) {
+        if (cmd.toggleStats) stats = !stats;
+        note(cmd.toggleStats ? `stats: ${stats ? 'on' : 'off'}` : cmd.message);
+        if (cmd.exit) break;
+      } else if (line !== '') {
+        await answer(line);
+      }
+    } catch (err) {
+      if (!(err instanceof TinyTalkError)) throw err;
+      note(`tinytalk: ${err.message}`);
+      if (!interactive && !line.startsWith('/')) out.write(o.json ? `${JSON.stringify({ error: err.message })}\n` : '\n');
+    }
+    if (quitting) break;
+    if (interactive) rl.prompt();
+  }
+  rl.close();
+  if (interactive) out.write('\n');
+
+  async function answer(text: string): Promise<void> {
+    reply = new AbortController();
+    const stream = session.reply(text, reply.signal);
+    let started = false;
+    let r: IteratorResult<string, ReplyResult>;
+    try {
+      while (!(r = await stream.next()).done) {
+        if (!interactive) continue;
+        let piece = r.value;
+        if (!started) piece = piece.replace(/^ /, '');
+        if (piece === '') continue;
+        out.write(`${started ? '' : CYAN}${piece}`);
+        started = true;
+      }
+    } finally {
+      reply = undefined;
+    }
+    const res = r.value;
+    if (interactive) {
+      out.write(res.finishReason === 'empty' ? '' : `${RESET}\n`);
+    } else if (o.json) {
+      const { text: t, promptIds, ids, finishReason, tokensPerSecond } = res;
+      out.write(`${JSON.stringify({ text: t, prompt_ids: promptIds, ids, finish_reason: finishReason, kept: res.prompt.kept, dropped: res.prompt.dropped, tokens_per_second: tokensPerSecond })}\n`);
+    } else {
+      out.write(`${replyLine(res.text)}\n`);
+    }
+    after(res);
+  }
+}

@@ -1,0 +1,82 @@
+// `tinytalk bench`: how fast tinytalk runs a model — decode and prompt tokens/s, load time, time
+// from process start to the first token, peak memory — as a table, or one JSON object (--json).
+import { Command, InvalidArgumentError, Option } from 'commander';
+
+interface BenchCliOptions {
+  model: string[];
+  threads: number;
+  runs: number;
+  mode: 'reference' | 'firmware';
+  weights: 'stored' | 'float32';
+  json?: boolean;
+  probe?: boolean;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+export function register(program: Command): void {
+  program
+    .command('bench')
+    .description('measure speed and memory: decode and prompt tokens/s, load time, first token, peak RSS')
+    .option('--model <model>', 'model to measure, repeatable (default: the shipped Q4 blob and the float32 stand-in in ../shared)', (v: string, all: string[]) => [...all, v], [])
+    .option('--threads <n>', 'threads for the matrix products', positiveInt, 1)
+    .option('--runs <n>', 'runs per measurement (the median is reported)', positiveInt, 5)
+    .addOption(new Option('--mode <mode>', 'engine').choices(['reference', 'firmware']).default('reference'))
+    .addOption(new Option('--weights <layout>', 'stored: matrices as the file stores them; float32: their exact float32 values (faster, more memory)').choices(['stored', 'float32']).default('float32'))
+    .option('--json', 'print one JSON object')
+    .addOption(new Option('--probe').hideHelp())
+    .action(async (opts: BenchCliOptions) => {
+      const { startKernelThreads } = await import('../../threads/pool.js');
+      const { benchModel, runProbe } = await import('../../bench/measure.js');
+      const threads = await startKernelThreads(opts.threads);
+      const o = { threads: threads.threads, runs: opts.runs, mode: opts.mode, weights: opts.weights };
+      if (opts.probe) {
+        await runProbe(opts.model[0]!, o);
+        return;
+      }
+      const models = opts.model.length > 0 ? opts.model : await defaultModels();
+      const results = [];
+      for (const ref of models) results.push(await benchModel(ref, o));
+      await threads.close();
+      const { cpus } = await import('node:os');
+      const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version };
+      if (opts.json) {
+        const out = results.length === 1 ? { ...results[0], machine } : { ...results[0], results, machine };
+        process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      } else process.stdout.write(formatTable(results, machine));
+    });
+}
+
+/** The shipped Q4 blob and the float32 stand-in, from ../shared beside the package. */
+async function defaultModels(): Promise<string[]> {
+  const { existsSync } = await import('node:fs');
+  const { fileURLToPath } = await import('node:url');
+  const shared = fileURLToPath(new URL('../../../../../shared/', import.meta.url));
+  const models = [`${shared}models/tinytalk-q4/model_neo_q4.bin`, `${shared}hub/TheREZOR/TinyTalk`];
+  const { UsageError } = await import('../../../core/errors.js');
+  const missing = models.filter((m) => !existsSync(m));
+  if (missing.length > 0) throw new UsageError(`no model given and the default ones are missing (${missing.join(', ')}): use --model`);
+  return models;
+}
+
+function formatTable(results: ReadonlyArray<object>, machine: { cpu: string; cores: number; node: string }): string {
+  const cols: Array<[string, string]> = [
+    ['model', 'model'],
+    ['mode', 'mode'],
+    ['weights', 'weights'],
+    ['threads', 'threads'],
+    ['decode_tokens_per_second', 'decode tok/s'],
+    ['prefill_tokens_per_second', 'prompt tok/s'],
+    ['load_ms', 'load ms'],
+    ['first_token_ms', 'first token ms'],
+    ['peak_rss_mb', 'peak RSS MB'],
+  ];
+  const rows = [cols.map(([, h]) => h), ...results.map((r) => cols.map(([k]) => String((r as Record<string, unknown>)[k])))];
+  const widths = cols.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return `${[line(rows[0]!), ...rows.slice(1).map(line)].join('\n')}\n(${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; medians of ${String((results[0] as { runs?: number } | undefined)?.runs)} runs)\n`;
+}

@@ -1,0 +1,64 @@
+// `tinytalk chat`: talk with TinyTalk in the terminal (or through a pipe, one line per message).
+import { Command, InvalidArgumentError, Option } from 'commander';
+
+interface ChatCliOptions {
+  model: string;
+  tokenizer?: string;
+  revision?: string;
+  mode: 'chat' | 'story' | 'raw';
+  temperature?: number;
+  topK?: number;
+  maxReply?: number;
+  context?: number;
+  seed?: number;
+  firmware?: boolean;
+  stats?: boolean;
+  json?: boolean;
+}
+
+function num(kind: 'int' | 'float') {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n))) {
+      throw new InvalidArgumentError(kind === 'int' ? 'expected an integer' : 'expected a number');
+    }
+    return n;
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('chat')
+    .description('chat with the model in the terminal (stdin not a terminal: one message per line, one reply per line)')
+    .option('--model <model>', 'checkpoint directory, .safetensors, firmware .bin or hub id owner/name[@revision]', 'TheREZOR/TinyTalk')
+    .option('--tokenizer <path>', 'tokenizer to use instead of the one beside the model')
+    .option('--revision <rev>', 'hub revision (branch, tag or commit)')
+    .addOption(new Option('--mode <mode>', 'chat, story (a summary in, a story out) or raw (continue the text)').choices(['chat', 'story', 'raw']).default('chat'))
+    .option('--temperature <t>', '0 = greedy (default: 0.8 in firmware mode, else the model\'s 0.7)', num('float'))
+    .option('--top-k <k>', 'sample among the k most likely tokens (reference mode; default the model\'s 40)', num('int'))
+    .option('--max-reply <n>', 'longest reply in tokens, -1 = no limit (default 44, as on the device)', num('int'))
+    .option('--context <n>', 'positions for prompt + reply (default: 80 in firmware mode, else the model\'s)', num('int'))
+    .option('--seed <n>', 'every reply starts the random stream from this seed (default random)', num('int'))
+    .option('--firmware', 'behave like the device: its numerics and sampler, an 80-token window, its history rules')
+    .option('--stats', 'show tokens per second after each reply (also /stats)')
+    .option('--json', 'when stdin is not a terminal, write each reply as one JSON object (text, ids, finish reason, ...)')
+    .action(async (o: ChatCliOptions) => {
+      const { loadModel } = await import('../../load.js');
+      const { runRepl } = await import('../../chat/repl.js');
+      const model = await loadModel(o.model, { tokenizer: o.tokenizer, revision: o.revision });
+      await runRepl(model, {
+        modelName: o.model,
+        stats: o.stats,
+        json: o.json,
+        settings: {
+          mode: o.mode,
+          temperature: o.temperature,
+          topK: o.topK,
+          maxReply: o.maxReply,
+          context: o.context,
+          seed: o.seed,
+          firmware: o.firmware,
+        },
+      });
+    });
+}

@@ -1,0 +1,138 @@
+// `tinytalk convert <model> --to firmware|hf|gguf --out <path>`: re-quantize and export TinyTalk
+// to the firmware (CRDP + CTK2 blobs, optional C sources, vocabulary pruning, flash budget), a
+// Hugging Face GPT-Neo directory, or a llama.cpp GGUF (as gpt2).
+import type { Command } from 'commander';
+import { UsageError } from '../../../core/errors.js';
+
+interface ConvertOptions {
+  to: string;
+  out: string;
+  tokenizer?: string;
+  version: string;
+  cSource?: boolean;
+  pruneCorpus?: string[];
+  minCount: string;
+  maxPositions?: string;
+  maxBytes?: string;
+  dtype: string;
+  quant: string;
+  force?: boolean;
+}
+
+const FORMATS = ['firmware', 'hf', 'gguf'];
+const DTYPES = ['F32', 'F16', 'BF16'];
+const QUANTS = ['f32', 'f16', 'q8_0', 'q4_0'];
+
+export function register(program: Command): void {
+  program
+    .command('convert')
+    .description('export a model: firmware blobs (Q4_0, pruned vocabulary), a Hugging Face checkpoint, or GGUF')
+    .argument('<model>', 'checkpoint directory, .safetensors file, firmware blob, .gguf file, or hub id')
+    .requiredOption('--to <format>', `output format: ${FORMATS.join(', ')}`)
+    .requiredOption('--out <path>', 'output directory (firmware, hf) or file (gguf)')
+    .option('--tokenizer <path>', 'tokenizer file to use instead of the one beside the model')
+    .option('--version <n>', 'firmware: CRDP version, 2 or 3 (row-planar, newer firmware)', '2')
+    .option('--c-source', 'firmware: also write model_data.cpp and tok_data.cpp for the firmware build')
+    .option('--prune-corpus <files...>', 'keep only the tokens these texts use (plus byte tokens and EOS, closed under merges)')
+    .option('--min-count <n>', 'with --prune-corpus: least uses for a token to stay', '3')
+    .option('--max-positions <n>', 'position rows to keep (firmware default: up to the attention window)')
+    .option('--max-bytes <n>', 'firmware: flash budget for both blobs; fails with what to change if exceeded')
+    .option('--dtype <type>', `hf: tensor type, ${DTYPES.join(', ')}`, 'F32')
+    .option('--quant <type>', `gguf: matrix type, ${QUANTS.join(', ')}`, 'f32')
+    .option('--force', 'replace an existing output')
+    .action(async (ref: string, opts: ConvertOptions) => {
+      if (!FORMATS.includes(opts.to)) throw new UsageError(`--to must be one of ${FORMATS.join(', ')}, got ${opts.to}`);
+      const { loadModel } = await import('../../load.js');
+      const model = await loadModel(ref, { tokenizer: opts.tokenizer });
+      const pruned = await prune(model, opts);
+      if (opts.to === 'firmware') await toFirmware(pruned, opts);
+      else if (opts.to === 'hf') await toHf(pruned, opts);
+      else await toGguf(pruned, opts);
+    });
+}
+
+type Model = import('../../../core/model/model.js').Model;
+
+function intOption(value: string | undefined, name: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${name} must be an integer ≥ ${min}, got ${value}`);
+  return n;
+}
+
+const num = (n: number): string => n.toLocaleString('en-US');
+
+async function prune(model: Model, opts: ConvertOptions): Promise<Model> {
+  const { readText } = await import('../../files.js');
+  const { pruneModel } = await import('../../../core/export/prune.js');
+  const P = model.weights.wpe.length / model.config.hiddenSize;
+  let maxPositions = intOption(opts.maxPositions, '--max-positions', 1);
+  if (maxPositions === undefined && opts.to === 'firmware' && model.config.attentionLayers.includes('local')) {
+    maxPositions = Math.min(P, model.config.windowSize); // the firmware has no local attention
+  }
+  if (!opts.pruneCorpus && (maxPositions === undefined || maxPositions === P)) return model;
+  const corpus = opts.pruneCorpus ? await Promise.all(opts.pruneCorpus.map((f) => readText(f))) : undefined;
+  const r = pruneModel(model, { corpus, minCount: intOption(opts.minCount, '--min-count', 1), maxPositions });
+  const V = model.tokenizer.vocabSize;
+  const kept = r.keptIds.length;
+  if (corpus) process.stderr.write(`vocabulary: kept ${num(kept)} of ${num(V)} tokens (${num(r.addedByClosure)} of them only for merge ancestry)\n`);
+  if (maxPositions !== undefined && maxPositions !== P) process.stderr.write(`positions: kept ${num(maxPositions)} of ${num(P)}\n`);
+  if (opts.to === 'firmware') {
+    const { firmwareFootprint } = await import('../../../core/export/firmware.js');
+    const version = opts.version === '3' ? 3 : 2;
+    const saved = firmwareFootprint(model, version).total - firmwareFootprint(r.model, version).total;
+    process.stderr.write(`pruning saves ${num(saved)} bytes of flash\n`);
+  } else {
+    const D = model.config.hiddenSize;
+    process.stderr.write(`pruning saves ${num(((V - kept) * D + (P - (maxPositions ?? P)) * D) * 4)} float32 bytes of embeddings\n`);
+  }
+  return r.model;
+}
+
+async function toFirmware(model: Model, opts: ConvertOptions): Promise<void> {
+  const version = intOption(opts.version, '--version', 2);
+  if (version !== 2 && version !== 3) throw new UsageError(`--version must be 2 or 3, got ${opts.version}`);
+  const { firmwareFiles, firmwareFootprint, checkFlashBudget } = await import('../../../core/export/firmware.js');
+  const maxBytes = intOption(opts.maxBytes, '--max-bytes', 1);
+  const verdict = maxBytes === undefined ? undefined : checkFlashBudget(model, version, maxBytes);
+  const out = firmwareFiles(model, version, opts.cSource === true);
+  const { mkdir } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { pathKind, writeFileAtomic } = await import('../../files.js');
+  await mkdir(opts.out, { recursive: true });
+  for (const name of out.files.keys()) {
+    if (!opts.force && (await pathKind(join(opts.out, name))) !== undefined) throw new UsageError(`${join(opts.out, name)} already exists (use --force to replace it)`);
+  }
+  for (const [name, data] of out.files) await writeFileAtomic(join(opts.out, name), data);
+  const f = firmwareFootprint(model, version);
+  process.stdout.write(
+    `wrote ${[...out.files.keys()].map((n) => join(opts.out, n)).join(', ')}\n` +
+      `CRDP v${version}: ${num(f.vocab)} tokens, ${num(f.positions)} positions, model ${num(out.modelBytes)} bytes + tokenizer ${num(out.tokenizerBytes)} bytes = ${num(out.modelBytes + out.tokenizerBytes)}\n` +
+      (verdict ? `${verdict}\n` : ''),
+  );
+}
+
+async function toHf(model: Model, opts: ConvertOptions): Promise<void> {
+  const dtype = opts.dtype.toUpperCase();
+  if (!DTYPES.includes(dtype)) throw new UsageError(`--dtype must be one of ${DTYPES.join(', ')}, got ${opts.dtype}`);
+  const { hfCheckpointFiles } = await import('../../../core/export/hf.js');
+  const { writeDirectoryAtomic } = await import('../../write-dir.js');
+  const files = hfCheckpointFiles(model, { dtype: dtype as 'F32' | 'F16' | 'BF16' });
+  await writeDirectoryAtomic(opts.out, files, { replace: opts.force });
+  const bytes = [...files.values()].reduce((s, b) => s + b.length, 0);
+  process.stdout.write(`wrote ${opts.out}/ (${[...files.keys()].join(', ')}; ${num(bytes)} bytes, ${dtype})\n`);
+}
+
+async function toGguf(model: Model, opts: ConvertOptions): Promise<void> {
+  const quant = opts.quant.toLowerCase();
+  if (!QUANTS.includes(quant)) throw new UsageError(`--quant must be one of ${QUANTS.join(', ')}, got ${opts.quant}`);
+  const { writeGpt2Gguf } = await import('../../../core/export/gguf-gpt2.js');
+  const { pathKind, writeFileAtomic } = await import('../../files.js');
+  if (!opts.force && (await pathKind(opts.out)) !== undefined) throw new UsageError(`${opts.out} already exists (use --force to replace it)`);
+  const bytes = writeGpt2Gguf({ config: model.config, weights: model.weights, vocab: model.tokenizer.vocab() }, quant as 'f32');
+  const { mkdir } = await import('node:fs/promises');
+  const { dirname } = await import('node:path');
+  await mkdir(dirname(opts.out), { recursive: true });
+  await writeFileAtomic(opts.out, bytes);
+  process.stdout.write(`wrote ${opts.out} (GGUF v3, gpt2 architecture, ${quant.toUpperCase()}, ${num(bytes.length)} bytes)\n`);
+}

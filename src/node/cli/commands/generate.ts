@@ -1,0 +1,102 @@
+// `tinytalk generate`: continue a prompt, streaming the text (or one JSON object with --json),
+// in float32 reference mode or reproducing the firmware (--firmware).
+import { Command, InvalidArgumentError, Option } from 'commander';
+
+interface GenerateCliOptions {
+  model: string;
+  prompt: string;
+  tokenizer?: string;
+  revision?: string;
+  maxTokens?: number;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  minP?: number;
+  repetitionPenalty?: number;
+  seed?: number;
+  firmware?: boolean;
+  context?: number;
+  stop?: string[];
+  json?: boolean;
+}
+
+function num(kind: 'int' | 'float') {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n))) {
+      throw new InvalidArgumentError(kind === 'int' ? 'expected an integer' : 'expected a number');
+    }
+    return n;
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('generate')
+    .description('continue a prompt with the model, streaming the text')
+    .requiredOption('--prompt <text>', 'the prompt (a literal <|endoftext|> is the EOS token)')
+    .option('--model <model>', 'checkpoint directory, .safetensors, firmware .bin or hub id', 'TheREZOR/TinyTalk')
+    .option('--tokenizer <path>', 'tokenizer to use instead of the one beside the model')
+    .option('--revision <rev>', 'hub revision (branch, tag or commit)')
+    .option('--max-tokens <n>', 'new tokens at most (default: the model\'s, 64)', num('int'))
+    .option('--temperature <t>', '0 = greedy (default: the model\'s, 0.7)', num('float'))
+    .option('--top-k <k>', 'sample among the k most likely tokens, 0 = all (default 40)', num('int'))
+    .option('--top-p <p>', 'nucleus sampling threshold (default 1)', num('float'))
+    .option('--min-p <p>', 'drop tokens below p × the most likely one (default 0)', num('float'))
+    .option('--repetition-penalty <r>', 'penalize tokens already seen, 1 = off (default 1)', num('float'))
+    .option('--seed <s>', 'random seed for reproducible sampling (default random)', num('int'))
+    .option('--firmware', 'reproduce the version-2 firmware exactly: device encoding, Q4 float32 math, int8 KV cache, its sampler')
+    .option('--context <n>', 'positions for prompt + output (firmware: KV window, default 80)', num('int'))
+    .addOption(new Option('--stop <s...>', 'stop before any of these strings'))
+    .option('--json', 'print one JSON object with ids, text, finish reason and timings')
+    .action(async (o: GenerateCliOptions) => {
+      const { loadModel } = await import('../../load.js');
+      const { generateStream } = await import('../../../core/generate/generate.js');
+      const model = await loadModel(o.model, { tokenizer: o.tokenizer, revision: o.revision });
+      const controller = new AbortController();
+      const onSigint = (): void => controller.abort(new Error('interrupted'));
+      process.once('SIGINT', onSigint);
+      const stream = generateStream(model, o.prompt, {
+        maxTokens: o.maxTokens,
+        temperature: o.temperature,
+        topK: o.topK,
+        topP: o.topP,
+        minP: o.minP,
+        repetitionPenalty: o.repetitionPenalty,
+        seed: o.seed,
+        firmware: o.firmware,
+        context: o.context,
+        stop: o.stop,
+        signal: controller.signal,
+      });
+      let res;
+      try {
+        let r = await stream.next();
+        while (!r.done) {
+          if (!o.json && r.value.text) process.stdout.write(r.value.text);
+          r = await stream.next();
+        }
+        res = r.value;
+      } catch (err) {
+        if (!controller.signal.aborted) throw err;
+        process.stdout.write('\n');
+        process.exitCode = 130; // interrupted with Ctrl-C: what was printed stays
+        return;
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+      if (!o.json) {
+        process.stdout.write('\n');
+        return;
+      }
+      const t = res.timings;
+      const out = {
+        prompt_ids: res.promptIds,
+        ids: res.ids,
+        text: res.text,
+        finish_reason: res.finishReason,
+        timings: { prompt_ms: t.promptMs, gen_ms: t.genMs, tokens_per_second: t.tokensPerSecond },
+      };
+      process.stdout.write(`${JSON.stringify(out)}\n`);
+    });
+}

@@ -1,0 +1,119 @@
+// `tinytalk train`: fine-tune a model on dialogues (loss on the bot's replies only), on the CPU.
+import { availableParallelism } from 'node:os';
+import type { Command } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+
+interface TrainCliOptions {
+  model: string;
+  data?: string;
+  valData?: string;
+  botSpeaker: string;
+  out?: string;
+  steps?: number;
+  epochs: number;
+  lr: number;
+  batch: number;
+  accum: number;
+  seqLen: number;
+  threads: number;
+  resume?: boolean;
+  seed: number;
+  warmup?: number;
+  weightDecay: number;
+  clip: number;
+  valEvery: number;
+  saveEvery: number;
+  valFraction: number;
+  valBlocks: number;
+  fromScratch?: boolean;
+  exportFirmware?: string;
+  exportGguf?: string;
+  ggufType: 'f32' | 'f16' | 'q8_0' | 'q4_0';
+  benchmark?: number;
+  json?: boolean;
+}
+
+const int = (min: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
+  return n;
+};
+const num = (min: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min) throw new InvalidArgumentError(`expected a number >= ${min}`);
+  return n;
+};
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description("fine-tune a model on your dialogues (loss on the bot's replies, as TinyTalk was trained)")
+    .option('--model <model>', 'starting model: checkpoint directory, .safetensors, firmware .bin (dequantized) or hub id', 'TheREZOR/TinyTalk')
+    .option('--data <file>', 'training data: training text (User:/Bot: lines), .jsonl {"messages": [...]} or .csv conversations')
+    .option('--val-data <file>', 'validation data (default: every 20th training sample is held out)')
+    .option('--bot-speaker <name>', 'CSV: the speaker whose lines are the bot', 'User 2')
+    .option('--out <dir>', 'output directory: model/ checkpoint, metrics.jsonl, loss-curve.svg')
+    .option('--steps <n>', 'optimizer steps (default: from --epochs)', int(1))
+    .option('--epochs <n>', 'passes over the training blocks when --steps is not given', num(0), 2)
+    .option('--lr <lr>', 'peak learning rate', num(0), 5e-4)
+    .option('--batch <n>', 'sequences per micro-batch', int(1), 8)
+    .option('--accum <n>', 'micro-batches per optimizer step (gradient accumulation)', int(1), 1)
+    .option('--seq-len <n>', 'tokens per sequence', int(2), 256)
+    .option('--threads <n>', 'training threads', int(1), Math.max(1, availableParallelism()))
+    .option('--resume', 'continue the run in --out exactly where it stopped')
+    .option('--seed <n>', 'seed for the data order (and --from-scratch weights)', int(0), 1234)
+    .option('--warmup <n>', 'warm-up steps (default: 200, or a tenth of runs under 2,000 steps)', int(0))
+    .option('--weight-decay <wd>', 'AdamW decoupled weight decay', num(0), 0.01)
+    .option('--clip <norm>', 'gradient-norm clipping', num(0), 1.0)
+    .option('--val-every <n>', 'validation loss every n steps', int(1), 50)
+    .option('--save-every <n>', 'checkpoint every n steps', int(1), 100)
+    .option('--val-fraction <f>', 'share of samples held out when no --val-data', num(0.001), 0.05)
+    .option('--val-blocks <n>', 'most validation sequences evaluated', int(1), 64)
+    .option('--from-scratch', "start from random weights of the model's config (keeps its tokenizer)")
+    .option('--export-firmware <dir>', 'at the end, write the firmware blobs (Q4 model + tokenizer) into dir')
+    .option('--export-gguf <file>', 'at the end, write a GGUF file')
+    .addOption(new Option('--gguf-type <type>', 'GGUF matrix type').choices(['f32', 'f16', 'q8_0', 'q4_0']).default('q8_0'))
+    .option('--benchmark <steps>', 'measure training tokens per second on random data (no --data/--out needed)', int(1))
+    .option('--json', 'last line: {"val_loss_before", "val_loss_after", "train_tokens_per_second", "steps"}')
+    .action(async (o: TrainCliOptions) => {
+      const { UsageError } = await import('../../../core/errors.js');
+      if (o.benchmark) {
+        const { benchmarkTraining } = await import('../../train/bench.js');
+        const r = await benchmarkTraining(o.model, { steps: o.benchmark, batch: o.batch, seqLen: o.seqLen, threads: o.threads });
+        process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : `training: ${r.train_tokens_per_second.toFixed(0)} tokens/s (${r.threads} threads, batch ${r.batch} × ${r.seq_len} tokens, ${r.steps} steps)\n`);
+        return;
+      }
+      if (!o.data) throw new UsageError('train: --data <file> is required');
+      if (!o.out) throw new UsageError('train: --out <dir> is required');
+      const { train } = await import('../../train/trainer.js');
+      const { progressReporter } = await import('../../train/progress.js');
+      const reporter = progressReporter(!o.json);
+      const r = await train(
+        {
+          model: o.model, data: o.data, valData: o.valData, botSpeaker: o.botSpeaker, out: o.out, steps: o.steps,
+          epochs: o.epochs, lr: o.lr, batch: o.batch, accum: o.accum, seqLen: o.seqLen, threads: o.threads,
+          resume: Boolean(o.resume), seed: o.seed, warmup: o.warmup, weightDecay: o.weightDecay, clip: o.clip,
+          valEvery: o.valEvery, saveEvery: o.saveEvery, valFraction: o.valFraction, valBlocks: o.valBlocks,
+          fromScratch: Boolean(o.fromScratch),
+        },
+        reporter.events,
+      );
+      reporter.stop();
+      const say = (s: string) => process.stderr.write(`${s}\n`);
+      say(`validation loss: ${r.valLossBefore.toFixed(4)} before, ${r.valLossAfter.toFixed(4)} after ${r.steps} steps`);
+      say(`training: ${r.trainTokensPerSecond.toFixed(0)} tokens/s; checkpoint: ${r.checkpoint}`);
+      if (o.exportFirmware || o.exportGguf) {
+        const ex = await import('../../train/export.js');
+        if (o.exportFirmware) say(`firmware: ${(await ex.exportFirmware(r.model, r.params, o.exportFirmware)).join(', ')}`);
+        if (o.exportGguf) say(`gguf: ${await ex.exportGguf(r.model, r.params, o.exportGguf, o.ggufType)}`);
+      }
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify({
+          val_loss_before: r.valLossBefore,
+          val_loss_after: r.valLossAfter,
+          train_tokens_per_second: r.trainTokensPerSecond,
+          steps: r.steps,
+        })}\n`);
+      }
+    });
+}

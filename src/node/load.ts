@@ -1,0 +1,125 @@
+// Load a model from one reference: a Hugging Face checkpoint directory, a .safetensors file
+// (config and tokenizer beside it), a firmware CRDP blob (its CTK2 tokenizer beside it), a GGUF
+// file, or a hub id `owner/name[@revision]` fetched into the Hugging Face cache.
+import { readdir } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import { FormatError, UsageError } from '../core/errors.js';
+import { loadCtk2 } from '../core/formats/ctk2.js';
+import { modelFromCrdp, modelFromHfFiles, type HfFiles } from '../core/model/load.js';
+import type { Model } from '../core/model/model.js';
+import { pathKind, readBytes, readHead, readText } from './files.js';
+
+export interface LoadOptions {
+  /** A tokenizer file or directory to use instead of the one found beside the model. */
+  tokenizer?: string;
+  /** Hub revision (branch, tag or commit) when ref is a hub id. */
+  revision?: string;
+}
+
+const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+(@[\w./-]+)?$/;
+
+export async function loadModel(ref: string, options: LoadOptions = {}): Promise<Model> {
+  const kind = await pathKind(ref);
+  if (kind === 'dir') return loadDirectory(ref, options);
+  if (kind === 'file') return loadFile(ref, options);
+  if (HUB_ID.test(ref)) {
+    const { resolveModelRef } = await import('./hub/resolve.js');
+    return loadDirectory(await resolveModelRef(ref, { revision: options.revision }), options);
+  }
+  throw new UsageError(
+    `no model at ${ref}: expected a checkpoint directory, a .safetensors file, a firmware blob, a GGUF file or a hub id owner/name[@revision]`,
+  );
+}
+
+async function magicOf(path: string): Promise<string> {
+  return String.fromCharCode(...(await readHead(path, 4)));
+}
+
+async function loadFile(path: string, options: LoadOptions): Promise<Model> {
+  const magic = await magicOf(path);
+  if (magic === 'CRDP') return loadFirmware(path, options);
+  if (magic === 'GGUF') return (await import('../core/export/gguf-gpt2.js')).modelFromGguf(await readBytes(path), path);
+  if (path.endsWith('.safetensors')) return loadHf(dirname(path), path, options);
+  if (magic === 'CTK2') throw new UsageError(`${path} is a CTK2 tokenizer blob; give the CRDP model blob beside it`);
+  throw new FormatError(path, 'format', 'a firmware model blob (magic "CRDP"), a GGUF file, a .safetensors file or a checkpoint directory', JSON.stringify(magic));
+}
+
+async function loadDirectory(dir: string, options: LoadOptions): Promise<Model> {
+  if ((await pathKind(join(dir, 'config.json'))) === 'file') return loadHf(dir, dir, options);
+  const blobs = await filesWithMagic(dir, 'CRDP');
+  if (blobs.length === 1) return loadFirmware(blobs[0]!, options);
+  throw new FormatError(
+    dir,
+    'contents',
+    'a Hugging Face checkpoint (config.json, model.safetensors, tokenizer) or exactly one firmware blob',
+    blobs.length === 0 ? 'neither' : `${blobs.length} firmware blobs (name one)`,
+  );
+}
+
+/** path: the directory, or the .safetensors file inside dir. */
+async function loadHf(dir: string, path: string, options: LoadOptions): Promise<Model> {
+  const stPath = path === dir ? join(dir, 'model.safetensors') : path;
+  if ((await pathKind(stPath)) !== 'file') {
+    const hint = (await pathKind(join(dir, 'model.safetensors.index.json'))) ? ' (sharded checkpoints are not supported)' : '';
+    throw new FormatError(stPath, 'file', `model.safetensors${hint}`, 'missing');
+  }
+  const configPath = join(dir, 'config.json');
+  if ((await pathKind(configPath)) !== 'file') throw new FormatError(configPath, 'file', 'config.json beside the weights', 'missing');
+  const files: HfFiles = {
+    config: await readText(configPath),
+    safetensors: await readBytes(stPath),
+    generationConfig: await readOptional(join(dir, 'generation_config.json')),
+    ...(options.tokenizer === undefined ? await hfTokenizerFiles(dir) : await tokenizerOption(options.tokenizer)),
+  };
+  return modelFromHfFiles(files, path === dir ? dir : path);
+}
+
+async function readOptional(path: string): Promise<string | undefined> {
+  return (await pathKind(path)) === 'file' ? readText(path) : undefined;
+}
+
+async function hfTokenizerFiles(dir: string): Promise<Partial<HfFiles>> {
+  const tokenizerJson = await readOptional(join(dir, 'tokenizer.json'));
+  if (tokenizerJson !== undefined) return { tokenizerJson };
+  return { vocabJson: await readOptional(join(dir, 'vocab.json')), mergesTxt: await readOptional(join(dir, 'merges.txt')) };
+}
+
+/** --tokenizer for a Hugging Face model: a CTK2 blob, tokenizer.json, vocab.json (merges.txt beside it) or a directory. */
+async function tokenizerOption(path: string): Promise<Partial<HfFiles>> {
+  const kind = await pathKind(path);
+  if (kind === 'dir') return hfTokenizerFiles(path);
+  if (kind !== 'file') throw new UsageError(`no tokenizer at ${path}`);
+  if ((await magicOf(path)) === 'CTK2') return { tokenizer: loadCtk2(await readBytes(path), path) };
+  if (basename(path) === 'vocab.json') return { vocabJson: await readText(path), mergesTxt: await readOptional(join(dirname(path), 'merges.txt')) };
+  return { tokenizerJson: await readText(path) };
+}
+
+async function loadFirmware(path: string, options: LoadOptions): Promise<Model> {
+  const tokPath = options.tokenizer ?? (await ctk2Beside(path));
+  if ((await pathKind(tokPath)) !== 'file') throw new UsageError(`no tokenizer at ${tokPath}`);
+  return modelFromCrdp(await readBytes(path), await readBytes(tokPath), path, tokPath);
+}
+
+/** The CTK2 blob beside a model blob: the one with the same stem (TINYTLK.BIN → TINYTLK.TOK), else the only one. */
+async function ctk2Beside(modelPath: string): Promise<string> {
+  const found = await filesWithMagic(dirname(modelPath), 'CTK2');
+  const stem = (p: string): string => basename(p, extname(p));
+  const same = found.filter((p) => stem(p) === stem(modelPath));
+  if (same.length === 1) return same[0]!;
+  if (found.length === 1) return found[0]!;
+  if (found.length === 0) {
+    throw new FormatError(modelPath, 'tokenizer', 'a CTK2 tokenizer blob in the same directory (or --tokenizer PATH)', 'none');
+  }
+  throw new UsageError(`several CTK2 tokenizers beside ${modelPath} (${found.map((p) => basename(p)).join(', ')}): choose one with --tokenizer`);
+}
+
+/** Regular files of dir whose first bytes are `magic`, sorted by name. */
+async function filesWithMagic(dir: string, magic: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const out: string[] = [];
+  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const p = join(dir, e.name);
+    if (e.isFile() && (await magicOf(p)) === magic) out.push(p);
+  }
+  return out;
+}

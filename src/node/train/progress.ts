@@ -1,0 +1,46 @@
+// What a training run shows on stderr: the data report, a progress bar (loss, tokens/s, time
+// left) and validation losses. Nothing is drawn when stderr is not a terminal.
+import cliProgress from 'cli-progress';
+import type { DataReport } from '../../core/train/data.js';
+import type { TrainEvents } from './trainer.js';
+
+function describeData(name: string, r: DataReport): string {
+  const skipped = Object.entries(r.skipped).map(([why, n]) => `${n} × ${why}`).join('; ');
+  return (
+    `${name}: ${r.samples} samples (${r.chatSamples} chats, ${r.storySamples} stories), ${r.tokens} tokens in ${r.blocks} sequences, ` +
+    `${(100 * r.lossShare).toFixed(1)}% carry loss; skipped: ${skipped || 'none'}`
+  );
+}
+
+export function progressReporter(verbose: boolean): { events: TrainEvents; stop(): void } {
+  const say = (s: string) => process.stderr.write(`${s}\n`);
+  let bar: cliProgress.SingleBar | undefined;
+  const events: TrainEvents = {
+    data(d) {
+      say(describeData('train', d.trainReport));
+      say(describeData('validation', d.valReport));
+    },
+    validation(step, loss) {
+      if (verbose && !bar) say(`step ${step}: validation loss ${loss.toFixed(4)}`);
+      else bar?.update({ val: loss.toFixed(3) });
+    },
+    start(state) {
+      say(`training ${state.totalSteps} steps from step ${state.step}: batch ${state.batch} × ${state.accum} × ${state.seqLen} tokens, ${state.threads} thread(s), lr ${state.lr}, warm-up ${state.warmup}`);
+      if (!verbose) return;
+      bar = new cliProgress.SingleBar(
+        {
+          stream: process.stderr,
+          format: 'train |{bar}| {value}/{total} steps | loss {loss} | val {val} | {tps} tok/s | {left} left',
+          hideCursor: true,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(state.totalSteps, state.step, { loss: '-', val: state.valLossBefore.toFixed(3), tps: '-', left: '-' });
+    },
+    step(m) {
+      const left = m.secondsLeft >= 90 ? `${Math.round(m.secondsLeft / 60)}m` : `${Math.round(m.secondsLeft)}s`;
+      bar?.update(m.step, { loss: m.loss.toFixed(3), tps: m.tokensPerSecond.toFixed(0), left });
+    },
+  };
+  return { events, stop: () => bar?.stop() };
+}

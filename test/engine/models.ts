@@ -1,0 +1,31 @@
+// The models the engine tests share, each loaded once per test file.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseHfConfig } from '../../src/core/formats/hf-config.js';
+import { parseSafetensors } from '../../src/core/formats/safetensors.js';
+import type { NeoConfig } from '../../src/core/model/config.js';
+import { neoWeightsFromSafetensors } from '../../src/core/model/load.js';
+import type { Model } from '../../src/core/model/model.js';
+import type { NeoWeights } from '../../src/core/model/weights.js';
+import { loadModel } from '../../src/node/load.js';
+import { HF_STANDIN, TINY_MODEL, V2_MODEL } from '../helpers/shared.js';
+
+const cache = new Map<string, Promise<Model>>();
+
+function once(path: string): Promise<Model> {
+  let m = cache.get(path);
+  if (!m) cache.set(path, (m = loadModel(path)));
+  return m;
+}
+
+/** The version-2 firmware blob with its CTK2 tokenizer. */
+export const v2Model = (): Promise<Model> => once(V2_MODEL());
+/** The float32 Hugging Face stand-in of TinyTalk. */
+export const standIn = (): Promise<Model> => once(HF_STANDIN());
+/** The random 2-layer GPT-Neo with window 8 (weights only: it has no tokenizer). */
+export function tinyModel(): { config: NeoConfig; weights: NeoWeights } {
+  const dir = TINY_MODEL();
+  const config = parseHfConfig(readFileSync(join(dir, 'config.json'), 'utf8'), 'config.json');
+  const st = parseSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))), 'model.safetensors');
+  return { config, weights: neoWeightsFromSafetensors(st, config) };
+}

@@ -1,0 +1,72 @@
+// TinyTalk (Hugging Face stand-in): masked loss, per-tensor gradient norms, first gradient values
+// and the parameters after one clipped AdamW step, against the float64 PyTorch reference.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseHfConfig } from '../../src/core/formats/hf-config.js';
+import { parseSafetensors } from '../../src/core/formats/safetensors.js';
+import { countTargets, gpt_backward, gpt_forward, planActivations } from '../../src/core/train/gpt.js';
+import { ADAMW_DEFAULTS, adamw_update, adamwState, clipGradNorm, gradNorm } from '../../src/core/train/optim.js';
+import { paramLayout, paramsFromSafetensors } from '../../src/core/train/params.js';
+import { HF_STANDIN, sharedJson } from '../helpers/shared.js';
+
+const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+
+describe('TinyTalk stand-in: one training step against the float64 reference', () => {
+  const dir = HF_STANDIN();
+  const config = parseHfConfig(readFileSync(join(dir, 'config.json'), 'utf8'), 'config.json');
+  const layout = paramLayout(config);
+  const params = paramsFromSafetensors(layout, parseSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))), 'model.safetensors'));
+  const ref = sharedJson('golden', 'tinytalk_grads.json');
+  const want = ref.float64;
+  const B = ref.input_ids.length as number;
+  const T = ref.input_ids[0].length as number;
+  const ids = Int32Array.from(ref.input_ids.flat());
+  const labels = Int32Array.from(ref.labels.flat());
+  const acts = planActivations(layout, B, T);
+  const count = countTargets(labels, B, T);
+  const loss = gpt_forward(layout, params, acts, ids, labels, B, T) / count;
+  const grads = new Float32Array(layout.total);
+  gpt_backward(layout, params, grads, acts, ids, labels, B, T, 1 / count);
+  const byName = new Map(layout.tensors.map((t) => [t.name, t]));
+
+  it('loss within 1e-5 relative', () => {
+    expect(count).toBe(ref.loss_tokens);
+    expect(rel(loss, want.loss)).toBeLessThan(1e-5);
+  });
+
+  it('total and per-tensor gradient norms within 1e-4 relative', () => {
+    expect(rel(gradNorm(grads), want.grad_norm_total)).toBeLessThan(1e-4);
+    for (const [name, l2] of Object.entries(want.grad_l2 as Record<string, number>)) {
+      const t = byName.get(name)!;
+      expect(t, name).toBeDefined();
+      expect(rel(gradNorm(grads.subarray(t.offset, t.offset + t.size)), l2), name).toBeLessThan(1e-4);
+    }
+  });
+
+  it('first 8 gradient values within 1e-3 × the largest of them', () => {
+    for (const [name, first8] of Object.entries(want.grad_first8 as Record<string, number[]>)) {
+      const t = byName.get(name)!;
+      const scale = Math.max(...first8.map(Math.abs));
+      for (let i = 0; i < 8; i++) expect(Math.abs(grads[t.offset + i]! - first8[i]!), `${name}[${i}]`).toBeLessThanOrEqual(1e-3 * scale);
+    }
+  });
+
+  it('parameters after one clipped AdamW step (lr 5e-4, wd 0.01) within 1.5e-6 (5e-5 where sensitive)', () => {
+    for (const [name, first8] of Object.entries(ref.params_before_first8 as Record<string, number[]>)) {
+      const t = byName.get(name)!;
+      for (let i = 0; i < 8; i++) expect(params[t.offset + i], `${name}[${i}] before`).toBe(Math.fround(first8[i]!));
+    }
+    const norm = clipGradNorm(grads, 1.0);
+    expect(rel(norm, want.grad_norm_total)).toBeLessThan(1e-4);
+    adamw_update(params, grads, adamwState(layout.total), 5e-4, { ...ADAMW_DEFAULTS, weightDecay: 0.01 });
+    const sensitive = new Set((ref.sensitive_after_step as [string, number][]).map(([n, i]) => `${n}[${i}]`));
+    for (const [name, first8] of Object.entries(want.params_after_step_first8 as Record<string, number[]>)) {
+      const t = byName.get(name)!;
+      for (let i = 0; i < 8; i++) {
+        const key = `${name}[${i}]`;
+        expect(Math.abs(params[t.offset + i]! - first8[i]!), key).toBeLessThanOrEqual(sensitive.has(key) ? 5e-5 : 1.5e-6);
+      }
+    }
+  });
+});
