@@ -1,2 +1,4 @@
 // tinytalk for Node: everything in the core plus files, the hub and the CLI's helpers.
 export * from '../core/index.js';
+export { loadModel, type LoadOptions } from './load.js';
+export { writeFileAtomic } from './files.js';

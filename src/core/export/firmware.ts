@@ -68,11 +68,21 @@ export function checkFlashBudget(model: FirmwareModel, version: CrdpVersion, max
   const f = firmwareFootprint(model, version);
   if (f.total <= maxBytes) return `fits the flash budget: ${f.total.toLocaleString('en-US')} of ${maxBytes.toLocaleString('en-US')} bytes (${(maxBytes - f.total).toLocaleString('en-US')} to spare)`;
   const over = f.total - maxBytes;
+  const n = (x: number): string => x.toLocaleString('en-US');
   const tokens = Math.ceil(over / f.perToken);
   const positions = Math.ceil(over / f.perPosition);
-  const hints = [`prune about ${tokens.toLocaleString('en-US')} more tokens (raise --min-count, or give --prune-corpus; ${f.vocab.toLocaleString('en-US')} tokens now, ~${f.perToken} bytes each)`];
-  if (positions < f.positions) hints.push(`or keep ${positions} fewer position rows (--max-positions ${f.positions - positions}; ${f.perPosition} bytes each)`);
+  const prunable = f.vocab - 257; // byte tokens and EOS always stay
+  // the smallest the pruner can go: byte tokens + EOS, one position row
+  const floor = crdpSize(model.config, 257, 1, version) + 532 + 4 * 257 + 256 + 13;
+  const hints: string[] = [];
+  if (floor > maxBytes) {
+    hints.push(`pruning cannot get there (even 257 tokens and 1 position need ${n(floor)} bytes, mostly layer weights): the model itself is too big for this budget`);
+  } else {
+    if (tokens <= prunable) hints.push(`prune about ${n(tokens)} more tokens (raise --min-count, or give --prune-corpus; ${n(f.vocab)} tokens now, ~${f.perToken} bytes each)`);
+    if (positions < f.positions) hints.push(`keep ${n(positions)} fewer position rows (--max-positions ${f.positions - positions}; ${f.perPosition} bytes each)`);
+    if (hints.length === 0) hints.push('prune tokens and positions both (raise --min-count and lower --max-positions)');
+  }
   throw new UsageError(
-    `does not fit the flash budget: ${f.total.toLocaleString('en-US')} bytes (model ${f.modelBytes.toLocaleString('en-US')} + tokenizer ${f.tokenizerBytes.toLocaleString('en-US')}) > ${maxBytes.toLocaleString('en-US')}, over by ${over.toLocaleString('en-US')}: ${hints.join(', ')}`,
+    `does not fit the flash budget: ${f.total.toLocaleString('en-US')} bytes (model ${f.modelBytes.toLocaleString('en-US')} + tokenizer ${f.tokenizerBytes.toLocaleString('en-US')}) > ${maxBytes.toLocaleString('en-US')}, over by ${over.toLocaleString('en-US')}: ${hints.join(', or ')}`,
   );
 }

@@ -24,6 +24,8 @@ export interface PruneOptions {
   minCount?: number;
   /** Position rows to keep (default: all). */
   maxPositions?: number;
+  /** Token ids to keep instead of counting a corpus (e.g. another blob's vocabulary); closed like the rest. */
+  keep?: readonly number[];
 }
 
 export interface PruneResult<M extends Prunable> {
@@ -50,11 +52,11 @@ export function countTokens(tokenizer: Tokenizer, texts: readonly string[], chun
   return counts;
 }
 
-/** Ids to keep: used ≥ minCount times, byte tokens, EOS, closed under merge parents; ascending. */
-export function keptTokenIds(vocab: TokenizerVocab, counts: Uint32Array, minCount: number): { ids: number[]; addedByClosure: number } {
+/** Ids to keep: the wanted ones, byte tokens, EOS, closed under merge parents; ascending. */
+export function keptTokenIds(vocab: TokenizerVocab, wanted: (id: number) => boolean): { ids: number[]; addedByClosure: number } {
   const V = vocab.pieces.length;
   const keep = new Uint8Array(V);
-  for (let id = 0; id < V; id++) if (counts[id]! >= minCount) keep[id] = 1;
+  for (let id = 0; id < V; id++) if (wanted(id)) keep[id] = 1;
   for (let b = 0; b < 256; b++) keep[vocab.byteIds[b]!] = 1;
   keep[vocab.eosId] = 1;
   const parents = new Map<number, Merge>(vocab.merges.map((m) => [m[2], m]));
@@ -86,10 +88,15 @@ export function pruneModel<M extends Prunable>(model: M, options: PruneOptions):
   }
   let keptIds = [...vocab.pieces.keys()];
   let addedByClosure = 0;
-  if (options.corpus) {
+  if (options.keep) {
+    const wanted = new Set(options.keep);
+    for (const id of wanted) if (!(Number.isInteger(id) && id >= 0 && id < vocab.pieces.length)) throw new UsageError(`token id ${id} to keep is outside the vocabulary`);
+    ({ ids: keptIds, addedByClosure } = keptTokenIds(vocab, (id) => wanted.has(id)));
+  } else if (options.corpus) {
     const minCount = options.minCount ?? 3;
     if (!(Number.isInteger(minCount) && minCount >= 1)) throw new UsageError(`--min-count must be a positive integer, got ${options.minCount}`);
-    ({ ids: keptIds, addedByClosure } = keptTokenIds(vocab, countTokens(tokenizer, options.corpus), minCount));
+    const counts = countTokens(tokenizer, options.corpus);
+    ({ ids: keptIds, addedByClosure } = keptTokenIds(vocab, (id) => counts[id]! >= minCount));
   }
   const newId = new Int32Array(vocab.pieces.length).fill(-1);
   keptIds.forEach((old, i) => (newId[old] = i));

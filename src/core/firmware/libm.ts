@@ -4,19 +4,6 @@
 // Math.exp / Math.tanh round a double result instead and differ by an ulp on 0.06% / 5.5% of
 // inputs — enough to flip an int8 KV-cache code now and then and move a logit by 0.01.
 const fr = Math.fround;
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-function bits(x: number): number {
-  f32[0] = x;
-  return u32[0]!;
-}
-
-function fromBits(u: number): number {
-  u32[0] = u >>> 0;
-  return f32[0]!;
-}
-
 const LN2_HI = fr(6.9313812256e-1);
 const LN2_LO = fr(9.0580006145e-6);
 const INV_LN2 = fr(1.4426950216);
@@ -25,20 +12,24 @@ const Q2 = fr(1.5873016091e-3);
 const Q3 = fr(-7.9365076090e-5);
 const Q4 = fr(4.0082177293e-6);
 const Q5 = fr(-2.0109921195e-7);
+// fdlibm tests the bits of |x|; these are the same thresholds as float32 values
+const HALF_LN2 = fr(0.3465735912322998); // 0x3eb17218
+const THREE_HALVES_LN2 = fr(1.0397207736968994); // 0x3f851592
+const TWENTY_SEVEN_LN2 = fr(18.714973449707031); // 0x4195b844
+const TINY = 2 ** -25; // 0x33000000
 
 /** exp(x) − 1 in float32, fdlibm's algorithm (x finite, |x| < 88.7, as tanhf calls it). */
 export function expm1f(x: number): number {
-  const hxAll = bits(x);
-  const negative = (hxAll & 0x80000000) !== 0;
-  const hx = hxAll & 0x7fffffff;
-  if (hx >= 0x4195b844 && negative) return -1; // x < −27·ln2
+  const negative = x < 0;
+  const ax = Math.abs(x);
+  if (ax >= TWENTY_SEVEN_LN2 && negative) return -1;
   let k = 0;
   let c = 0;
-  if (hx > 0x3eb17218) {
-    // |x| > ln2 / 2: x = k·ln2 + r
+  if (ax > HALF_LN2) {
+    // x = k·ln2 + r
     let hi: number;
     let lo: number;
-    if (hx < 0x3f851592) {
+    if (ax < THREE_HALVES_LN2) {
       hi = negative ? fr(x + LN2_HI) : fr(x - LN2_HI);
       lo = negative ? -LN2_LO : LN2_LO;
       k = negative ? -1 : 1;
@@ -49,7 +40,7 @@ export function expm1f(x: number): number {
     }
     x = fr(hi - lo);
     c = fr(fr(hi - x) - lo);
-  } else if (hx < 0x33000000) {
+  } else if (ax < TINY) {
     return x;
   }
   const hfx = fr(0.5 * x);
@@ -65,30 +56,23 @@ export function expm1f(x: number): number {
     if (x < -0.25) return fr(-2 * fr(e - fr(x + 0.5)));
     return fr(1 + fr(2 * fr(x - e)));
   }
-  if (k <= -2 || k > 56) {
-    const y = fr(1 - fr(e - x));
-    return fr(fromBits(bits(y) + (k << 23)) - 1);
-  }
-  if (k < 23) {
-    const t1 = fromBits(0x3f800000 - (0x1000000 >> k)); // 1 − 2^−k
-    const y = fr(t1 - fr(e - x));
-    return fromBits(bits(y) + (k << 23));
-  }
-  const t2 = fromBits((0x7f - k) << 23); // 2^−k
-  const y = fr(fr(x - fr(e + t2)) + 1);
-  return fromBits(bits(y) + (k << 23));
+  // adding k to the exponent field is an exact multiplication by 2^k (no overflow for tanhf's |x| < 22)
+  if (k <= -2 || k > 56) return fr(fr(1 - fr(e - x)) * 2 ** k - 1);
+  if (k < 23) return fr(fr(fr(1 - 2 ** -k) - fr(e - x)) * 2 ** k);
+  return fr(fr(fr(x - fr(e + 2 ** -k)) + 1) * 2 ** k);
 }
+
+const TANH_BIG = 22; // 0x41b00000
+const TANH_SMALL = 2 ** -55; // 0x24000000
 
 /** tanh(x) in float32, fdlibm's algorithm. */
 export function tanhf(x: number): number {
-  const ix = bits(x) & 0x7fffffff;
-  if (ix >= 0x7f800000) return Number.isNaN(x) ? x : Math.sign(x);
+  const ax = Math.abs(x);
+  if (Number.isNaN(x)) return x;
   let z: number;
-  if (ix < 0x41b00000) {
-    // |x| < 22
-    if (ix < 0x24000000) return fr(x * fr(1 + x)); // |x| < 2^−55 (and ±0)
-    const ax = Math.abs(x);
-    if (ix >= 0x3f800000) {
+  if (ax < TANH_BIG) {
+    if (ax < TANH_SMALL) return fr(x * fr(1 + x)); // also ±0
+    if (ax >= 1) {
       const t = expm1f(fr(2 * ax));
       z = fr(1 - fr(2 / fr(t + 2)));
     } else {

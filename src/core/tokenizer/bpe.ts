@@ -18,6 +18,7 @@ export class MergeTable {
   private readonly right: Int32Array; // (slots) b
   private readonly merge: Int32Array; // (slots) merge number
   private readonly mask: number;
+  private readonly shift: number; // 32 − log2(slots): the hash's top bits pick the slot
   /** result[m]: the token merge m produces. */
   readonly result: Int32Array;
 
@@ -25,6 +26,7 @@ export class MergeTable {
     let slots = 16;
     while (slots < 2 * merges.length) slots *= 2; // at most half full: short probe runs
     this.mask = slots - 1;
+    this.shift = 32 - Math.log2(slots);
     this.left = new Int32Array(slots).fill(-1);
     this.right = new Int32Array(slots);
     this.merge = new Int32Array(slots);
@@ -52,7 +54,7 @@ export class MergeTable {
   }
 
   private slot(a: number, b: number): number {
-    return (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77)) & this.mask;
+    return (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77)) >>> this.shift;
   }
 }
 
@@ -62,15 +64,20 @@ export interface MergeStats {
   pairLookups: number;
 }
 
-/** Work buffers shared by all calls (merging is synchronous), grown on demand: short words allocate nothing. */
-let work = { sym: new Int32Array(256), next: new Int32Array(256), prev: new Int32Array(256), heap: new Float64Array(768) };
+/** Inputs up to this many tokens reuse one set of work buffers (merging is synchronous). */
+const SHARED_BUFFER_TOKENS = 1 << 16;
 
-function buffers(n: number): typeof work {
-  if (work.sym.length < n) {
-    const c = Math.max(n, 2 * work.sym.length);
-    work = { sym: new Int32Array(c), next: new Int32Array(c), prev: new Int32Array(c), heap: new Float64Array(3 * c) };
-  }
-  return work;
+function newBuffers(n: number) {
+  return { sym: new Int32Array(n), next: new Int32Array(n), prev: new Int32Array(n), heap: new Float64Array(3 * n) };
+}
+
+let shared = newBuffers(256);
+
+/** Buffers for n tokens: shared ones for the usual short inputs, fresh ones (freed after) for huge texts. */
+function buffers(n: number): ReturnType<typeof newBuffers> {
+  if (n > SHARED_BUFFER_TOKENS) return newBuffers(n);
+  if (shared.sym.length < n) shared = newBuffers(Math.min(SHARED_BUFFER_TOKENS, Math.max(n, 2 * shared.sym.length)));
+  return shared;
 }
 
 /**
@@ -105,33 +112,42 @@ export function applyMerges(
     }
     heap[i] = key;
   };
-  const pop = (): number => {
-    const top = heap[0]!;
-    const last = heap[--size]!;
-    let i = 0;
+  /** Puts key into the hole at i, moving smaller children up. */
+  const siftDown = (i: number, key: number): void => {
     for (;;) {
       let child = 2 * i + 1;
       if (child >= size) break;
       if (child + 1 < size && heap[child + 1]! < heap[child]!) child++;
-      if (heap[child]! >= last) break;
+      if (heap[child]! >= key) break;
       heap[i] = heap[child]!;
       i = child;
     }
-    heap[i] = last;
-    return top;
+    heap[i] = key;
   };
   let lookups = 0;
-  const offer = (pos: number): void => {
+  /** Heap key of the pair starting at pos, or -1 when it does not merge. */
+  const pairKey = (pos: number): number => {
     const right = next[pos]!;
-    if (right < 0) return;
+    if (right < 0) return -1;
     lookups++;
     const m = table.lookup(sym[pos]!, sym[right]!);
-    if (m >= 0) push(priority[m]! * POS_SPAN + pos);
+    return m < 0 ? -1 : priority[m]! * POS_SPAN + pos;
+  };
+  const offer = (pos: number): void => {
+    const key = pairKey(pos);
+    if (key >= 0) push(key);
   };
 
-  for (let i = 0; i + 1 < n; i++) offer(i);
+  // The initial pairs in one O(n) heapify rather than n pushes.
+  for (let i = 0; i + 1 < n; i++) {
+    const key = pairKey(i);
+    if (key >= 0) heap[size++] = key;
+  }
+  for (let i = (size >> 1) - 1; i >= 0; i--) siftDown(i, heap[i]!);
   while (size > 0) {
-    const key = pop();
+    const key = heap[0]!;
+    const last = heap[--size]!;
+    if (size > 0) siftDown(0, last);
     const rank = Math.floor(key / POS_SPAN);
     const pos = key - rank * POS_SPAN;
     const right = next[pos]!;

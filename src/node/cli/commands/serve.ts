@@ -42,7 +42,11 @@ export function register(program: Command): void {
       const { fileURLToPath } = await import('node:url');
       const model = await loadModel(options.model, { tokenizer: options.tokenizer, revision: options.revision });
       const maxBatch = positiveInt(options.maxBatch, '--max-batch');
-      const served = await servedModel(model, { id: options.model, tokenizer: options.tokenizer, maxBatch });
+      // A path is shown by its name (model_neo_q4, TinyTalk); a hub id as it is.
+      const { basename, extname } = await import('node:path');
+      const { pathKind } = await import('../../files.js');
+      const id = (await pathKind(options.model)) ? basename(options.model, extname(options.model)) : options.model;
+      const served = await servedModel(model, { id, tokenizer: options.tokenizer, maxBatch });
       const running = await startServer(served, {
         host: options.host,
         port: positiveInt(options.port, '--port'),

@@ -1,0 +1,149 @@
+// `tinytalk chat` scripted through stdin (the built CLI), against the firmware engine's goldens
+// (firmware mode) and the PyTorch reference's greedy replies (reference mode, model from the hub
+// mirror), plus the hub download path end to end through a local server.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { replyLine } from '../../src/node/chat/repl.js';
+import { startHubServer } from '../hub/hub-server.js';
+import { BIN, tinytalk } from '../helpers/cli.js';
+import { HF_STANDIN, SHARED, sharedJson, V2_MODEL } from '../helpers/shared.js';
+
+interface Run {
+  prompt_ids: number[];
+  ids: number[];
+  text: string;
+  finish_reason: string;
+}
+const firmwareGolden = sharedJson<{ entries: { kind: string; prompt: string; kv80: Run }[] }>('golden', 'generate_firmware_greedy.json').entries;
+const sampled = sharedJson<{ entries: { prompt: string; text: string }[] }>('golden', 'sample_firmware_seed1234.json').entries;
+const torchGolden = sharedJson<{ entries: { kind: string; prompt: string; text: string; finish_reason: string }[] }>('golden', 'hf_forward_f32.json').entries;
+
+const message = (prompt: string): string => /^(?:User|Summary): (.*)\n(?:Bot|Story):$/s.exec(prompt)![1]!;
+const chatGolden = (text: string): Run => firmwareGolden.find((e) => e.prompt === `User: ${text}\nBot:`)!.kv80;
+const lines = (s: string): string[] => s.split('\n').slice(0, -1);
+const json = (s: string): Array<Record<string, any>> => lines(s).map((l) => JSON.parse(l));
+
+function chat(args: string[], input: string[], env: NodeJS.ProcessEnv = {}) {
+  return tinytalk(['chat', ...args], { input: `${input.join('\n')}\n`, env: { ...process.env, ...env } });
+}
+
+describe('tinytalk chat --firmware (scripted)', () => {
+  it('answers greedily as the firmware engine did, and trims history to the 35-token budget', () => {
+    const r = chat(['--model', V2_MODEL(), '--firmware', '--temperature', '0', '--json'], [
+      'hi! how are you today?',
+      'what is your name?', // history (24 tokens) + message (10) + 2 > 35: the exchange is left out
+      '/new',
+      'i just got a new puppy!',
+      'what do you want to be when you grow up?', // 23 + 2 + 16 > 35: left out again
+    ]);
+    expect(r.stderr).toContain('firmware mode');
+    expect(r.status).toBe(0);
+    const out = json(r.stdout);
+    expect(out).toHaveLength(4);
+    const texts = ['hi! how are you today?', 'what is your name?', 'i just got a new puppy!', 'what do you want to be when you grow up?'];
+    texts.forEach((t, i) => {
+      expect(out[i]!.prompt_ids, t).toEqual(chatGolden(t).prompt_ids);
+      expect(out[i]!.ids, t).toEqual(chatGolden(t).ids);
+      expect(out[i]!.text).toBe(chatGolden(t).text);
+    });
+    expect(out[1]).toMatchObject({ kept: 0, dropped: 1 });
+    expect(r.stderr).toMatch(/left out to fit the 35-token prompt budget/);
+  });
+
+  it('keeps the exchange with an unlimited reply (budget 79): the computed example of 5.3', () => {
+    const r = chat(['--model', V2_MODEL(), '--firmware', '--temperature', '0', '--json', '--max-reply', '-1'], ['hi! how are you today?', 'what is your name?']);
+    const out = json(r.stdout);
+    const first = chatGolden('hi! how are you today?');
+    expect(out[0]!.text).toBe(first.text);
+    expect(out[1]!.prompt_ids).toEqual([...first.prompt_ids, ...first.ids, 14018, 198, 7815, 25, 642, 318, 533, 1382, 30, 198, 9961, 25]);
+    expect(out[1]!.text).toMatch(/^ \w/); // a reply, starting as the model's replies do
+  });
+
+  it('with --seed 1234 and temperature 0.8 samples what the device sampled, across modes and commands', () => {
+    const [hi, likes, story, raw, day] = sampled;
+    const r = chat(['--model', V2_MODEL(), '--firmware', '--temperature', '0.8', '--seed', '1234', '--max-reply', '40'], [
+      message(hi!.prompt),
+      '/new',
+      message(likes!.prompt),
+      '/mode story',
+      message(story!.prompt),
+      '/mode raw',
+      raw!.prompt,
+      '/mode chat',
+      '/new',
+      message(day!.prompt),
+      '/temp 0',
+      '/new',
+      'good night!',
+    ]);
+    expect(r.status).toBe(0);
+    // One line per message, none for commands; newlines in a reply come out as \n.
+    expect(lines(r.stdout)).toEqual([hi, likes, story, raw, day].map((e) => replyLine(e!.text)).concat(replyLine(chatGolden('good night!').text)));
+    expect(r.stderr).toMatch(/mode: story[\s\S]*mode: raw[\s\S]*temperature: 0 \(greedy\)/);
+  });
+
+  it('reports bad commands on stderr and keeps going; /exit ends the session', () => {
+    const r = chat(['--model', V2_MODEL(), '--firmware', '--temperature', '0', '--stats'], ['/temp warm', '/bogus', '/max 0', 'hello', '/exit', 'never answered']);
+    expect(r.status).toBe(0);
+    expect(lines(r.stdout)).toEqual([replyLine(chatGolden('hello').text)]);
+    expect(r.stderr).toContain('tinytalk: /temp needs a number');
+    expect(r.stderr).toContain('unknown command /bogus');
+    expect(r.stderr).toContain('max reply must be');
+    expect(r.stderr).toMatch(/\d+ tok \/ [\d.]+ s \([\d.]+ tok\/s\)/);
+  });
+});
+
+describe('tinytalk chat (reference mode, the default hub model from a mirror)', () => {
+  const env = { HF_ENDPOINT: join(SHARED, 'hub') };
+
+  it('gives the PyTorch reference\'s greedy replies', () => {
+    const chats = torchGolden.filter((e) => e.kind === 'chat' && e.finish_reason === 'eos');
+    const input = chats.flatMap((e) => [message(e.prompt), '/new']);
+    const r = chat(['--temperature', '0', '--max-reply', '40'], input, env);
+    expect(r.stderr).toContain(`TheREZOR/TinyTalk (hf, ${HF_STANDIN()}): float32 reference, 256-token context`);
+    expect(lines(r.stdout)).toEqual(chats.map((e) => replyLine(e.text)));
+  });
+
+  it('never cuts a message silently and says when the context is full', () => {
+    const r = chat(['--temperature', '0', '--context', '16', '--max-reply', '-1', '--json'], ['hi! how are you today?', 'tell me a long story about a dog and a cat and a bird in the park'], env);
+    const [full, tooLong] = json(r.stdout);
+    expect(full!.finish_reason).toBe('context');
+    expect(full!.prompt_ids.length + full!.ids.length).toBe(16);
+    expect(r.stderr).toContain('the context is full');
+    expect(tooLong!.error).toMatch(/that message is \d+ tokens but only 15 fit/);
+  });
+
+  it('explains a hub id it cannot find', () => {
+    const r = chat(['--model', 'nobody/absent'], ['hi'], env);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^tinytalk: nobody\/absent is not in the mirror/);
+  });
+});
+
+describe('tinytalk chat with a hub server', () => {
+  it('downloads the model once, then chats offline from the cache', async () => {
+    const server = await startHubServer({ repos: { 'TheREZOR/TinyTalk': HF_STANDIN() } });
+    const cache = mkdtempSync(join(tmpdir(), 'tinytalk-chat-hub-'));
+    try {
+      const run = (env: NodeJS.ProcessEnv) =>
+        new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+          const child = execFile(process.execPath, [BIN, 'chat', '--temperature', '0', '--max-reply', '40'], { env: { ...process.env, HF_HUB_CACHE: cache, ...env } }, (err, stdout, stderr) =>
+            err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve({ stdout, stderr }),
+          );
+          child.stdin!.end('what is your name?\n');
+        });
+      const expected = `${replyLine(torchGolden.find((e) => e.prompt === 'User: what is your name?\nBot:')!.text)}\n`;
+      const online = await run({ HF_ENDPOINT: server.url });
+      expect(online.stdout).toBe(expected);
+      expect(online.stderr).toContain(join(cache, 'models--TheREZOR--TinyTalk', 'snapshots'));
+      await server.close();
+      expect((await run({ HF_ENDPOINT: server.url, HF_HUB_OFFLINE: '1' })).stdout).toBe(expected);
+    } finally {
+      await server.close();
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+});

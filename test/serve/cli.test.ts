@@ -1,0 +1,45 @@
+// `tinytalk serve` as a user runs it (the built bin): loopback by default, page and API up, clean stop.
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { BIN } from '../helpers/cli.js';
+import { V2_MODEL } from '../helpers/shared.js';
+
+describe('tinytalk serve', () => {
+  it('serves a firmware blob on 127.0.0.1 and stops on SIGTERM', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--model', V2_MODEL(), '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        const m = /serving .*? at (http:\/\/[\d.:]+) /.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+    });
+    try {
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const health = (await (await fetch(`${url}/health`)).json()) as { status: string; model: string };
+      expect(health).toMatchObject({ status: 'ok', model: 'model_neo_q4' });
+      const page = await fetch(`${url}/`);
+      expect(page.headers.get('content-type')).toContain('text/html');
+      expect(await page.text()).toContain('<title>TinyTalk</title>');
+      const files = (await (await fetch(`${url}/v1/model-files`)).json()) as { files: { name: string; size: number }[] };
+      expect(files.files.map((f) => f.name)).toEqual(['model_neo_q4.bin', 'tok_neo.bin']);
+      const blob = await fetch(`${url}/v1/model-files/model_neo_q4.bin`);
+      expect(new TextDecoder().decode((await blob.arrayBuffer()).slice(0, 4))).toBe('CRDP');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(0);
+  });
+
+  it('refuses a bad option with a clear message', async () => {
+    const { tinytalk } = await import('../helpers/cli.js');
+    const r = tinytalk(['serve', '--model', V2_MODEL(), '--port', 'eighty']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('--port');
+  });
+});
