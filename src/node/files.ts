@@ -4,14 +4,16 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { utf8Text } from '../core/formats/reader.js';
 
 export async function readBytes(path: string): Promise<Uint8Array> {
   const buf = await readFile(path);
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
+/** A UTF-8 text file; invalid bytes are a FormatError naming it, never silently replaced. */
 export async function readText(path: string): Promise<string> {
-  return readFile(path, 'utf8');
+  return utf8Text(await readBytes(path), path);
 }
 
 /** Up to n bytes from the start of a file. */

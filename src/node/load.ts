@@ -7,6 +7,8 @@ import { FormatError, UsageError } from '../core/errors.js';
 import { loadCtk2 } from '../core/formats/ctk2.js';
 import { modelFromCrdp, modelFromHfFiles, type HfFiles } from '../core/model/load.js';
 import type { Model } from '../core/model/model.js';
+import { loadHfTokenizer } from '../core/tokenizer/hf.js';
+import type { Tokenizer } from '../core/tokenizer/types.js';
 import { pathKind, readBytes, readHead, readText } from './files.js';
 
 export interface LoadOptions {
@@ -60,7 +62,11 @@ async function loadDirectory(dir: string, options: LoadOptions): Promise<Model> 
 async function loadHf(dir: string, path: string, options: LoadOptions): Promise<Model> {
   const stPath = path === dir ? join(dir, 'model.safetensors') : path;
   if ((await pathKind(stPath)) !== 'file') {
-    const hint = (await pathKind(join(dir, 'model.safetensors.index.json'))) ? ' (sharded checkpoints are not supported)' : '';
+    const hint = (await pathKind(join(dir, 'model.safetensors.index.json')))
+      ? ' (sharded checkpoints are not supported)'
+      : (await pathKind(join(dir, 'pytorch_model.bin')))
+        ? ' (pytorch_model.bin is not read: save the checkpoint with safe_serialization=True)'
+        : '';
     throw new FormatError(stPath, 'file', `model.safetensors${hint}`, 'missing');
   }
   const configPath = join(dir, 'config.json');
@@ -69,7 +75,7 @@ async function loadHf(dir: string, path: string, options: LoadOptions): Promise<
     config: await readText(configPath),
     safetensors: await readBytes(stPath),
     generationConfig: await readOptional(join(dir, 'generation_config.json')),
-    ...(options.tokenizer === undefined ? await hfTokenizerFiles(dir) : await tokenizerOption(options.tokenizer)),
+    ...(options.tokenizer === undefined ? await hfTokenizerFiles(dir) : { tokenizer: await tokenizerAt(options.tokenizer) }),
   };
   return modelFromHfFiles(files, path === dir ? dir : path);
 }
@@ -84,20 +90,27 @@ async function hfTokenizerFiles(dir: string): Promise<Partial<HfFiles>> {
   return { vocabJson: await readOptional(join(dir, 'vocab.json')), mergesTxt: await readOptional(join(dir, 'merges.txt')) };
 }
 
-/** --tokenizer for a Hugging Face model: a CTK2 blob, tokenizer.json, vocab.json (merges.txt beside it) or a directory. */
-async function tokenizerOption(path: string): Promise<Partial<HfFiles>> {
+/**
+ * --tokenizer, for either kind of model: a CTK2 blob (by its magic), a tokenizer.json, a vocab.json
+ * (merges.txt beside it) or a directory holding them. Errors name the tokenizer's own files.
+ */
+async function tokenizerAt(path: string): Promise<Tokenizer> {
   const kind = await pathKind(path);
-  if (kind === 'dir') return hfTokenizerFiles(path);
+  if (kind === 'dir') {
+    const files = await hfTokenizerFiles(path);
+    return loadHfTokenizer(files, files.tokenizerJson === undefined ? path : join(path, 'tokenizer.json'));
+  }
   if (kind !== 'file') throw new UsageError(`no tokenizer at ${path}`);
-  if ((await magicOf(path)) === 'CTK2') return { tokenizer: loadCtk2(await readBytes(path), path) };
-  if (basename(path) === 'vocab.json') return { vocabJson: await readText(path), mergesTxt: await readOptional(join(dirname(path), 'merges.txt')) };
-  return { tokenizerJson: await readText(path) };
+  if ((await magicOf(path)) === 'CTK2') return loadCtk2(await readBytes(path), path);
+  if (basename(path) === 'vocab.json') {
+    return loadHfTokenizer({ vocabJson: await readText(path), mergesTxt: await readOptional(join(dirname(path), 'merges.txt')) }, dirname(path));
+  }
+  return loadHfTokenizer({ tokenizerJson: await readText(path) }, path);
 }
 
 async function loadFirmware(path: string, options: LoadOptions): Promise<Model> {
   const tokPath = options.tokenizer ?? (await ctk2Beside(path));
-  if ((await pathKind(tokPath)) !== 'file') throw new UsageError(`no tokenizer at ${tokPath}`);
-  return modelFromCrdp(await readBytes(path), await readBytes(tokPath), path, tokPath);
+  return modelFromCrdp(await readBytes(path), await tokenizerAt(tokPath), path, tokPath);
 }
 
 /** The CTK2 blob beside a model blob: the one with the same stem (TINYTLK.BIN → TINYTLK.TOK), else the only one. */

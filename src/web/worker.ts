@@ -2,6 +2,7 @@
 // sampler, streaming generation) on files downloaded from the server or picked by the user.
 import { buildPrompt, promptBudget, ReplyFilter } from '../core/chat/index.js';
 import { generateStream } from '../core/generate/generate.js';
+import { placeWeights } from '../core/kernels/place.js';
 import type { Model } from '../core/model/model.js';
 import { modelFromNamedFiles } from './model-files.js';
 import type { FromWorker, ReplyRequest, ToWorker } from './protocol.js';
@@ -68,7 +69,10 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
   const m = event.data;
   if (m.type === 'load') {
     try {
-      model = modelFromNamedFiles(m.files);
+      const loaded = modelFromNamedFiles(m.files);
+      // Weights placed once in the kernel memory as float32 (as the server does): the kernels
+      // then read them in place rather than copying every matrix into it on every pass.
+      model = { ...loaded, weights: placeWeights(loaded.weights, { float32: true }) };
       const { config, source } = model;
       send({ type: 'loaded', description: `${source.path} (${source.format}, ${config.numLayers} layers, ${config.vocabSize} tokens)` });
     } catch (e) {

@@ -1,15 +1,18 @@
 // `tinytalk chat` scripted through stdin (the built CLI), against the firmware engine's goldens
-// (firmware mode) and the PyTorch reference's greedy replies (reference mode, model from the hub
-// mirror), plus the hub download path end to end through a local server.
+// (firmware mode, single and multi-turn, greedy and seeded) and the PyTorch reference's greedy
+// replies (reference mode: the model from the hub mirror, and the v3 blob holding the same
+// weights), plus the hub download path end to end through a local server.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { generate } from '../../src/core/generate/generate.js';
 import { replyLine } from '../../src/node/chat/repl.js';
+import { loadModel } from '../../src/node/load.js';
 import { startHubServer } from '../hub/hub-server.js';
 import { BIN, tinytalk } from '../helpers/cli.js';
-import { HF_STANDIN, SHARED, sharedJson, V2_MODEL } from '../helpers/shared.js';
+import { HF_STANDIN, SHARED, sharedJson, V2_MODEL, V3_MODEL } from '../helpers/shared.js';
 
 interface Run {
   prompt_ids: number[];
@@ -18,7 +21,7 @@ interface Run {
   finish_reason: string;
 }
 const firmwareGolden = sharedJson<{ entries: { kind: string; prompt: string; kv80: Run }[] }>('golden', 'generate_firmware_greedy.json').entries;
-const sampled = sharedJson<{ entries: { prompt: string; text: string }[] }>('golden', 'sample_firmware_seed1234.json').entries;
+const sampled = sharedJson<{ entries: { prompt: string; prompt_ids: number[]; text: string }[] }>('golden', 'sample_firmware_seed1234.json').entries;
 const torchGolden = sharedJson<{ entries: { kind: string; prompt: string; text: string; finish_reason: string }[] }>('golden', 'hf_forward_f32.json').entries;
 
 const message = (prompt: string): string => /^(?:User|Summary): (.*)\n(?:Bot|Story):$/s.exec(prompt)![1]!;
@@ -40,7 +43,7 @@ describe('tinytalk chat --firmware (scripted)', () => {
       'what do you want to be when you grow up?', // 23 + 2 + 16 > 35: left out again
     ]);
     expect(r.stderr).toContain('firmware mode');
-    expect(r.status).toBe(0);
+    expect(r.status, r.stderr).toBe(0);
     const out = json(r.stdout);
     expect(out).toHaveLength(4);
     const texts = ['hi! how are you today?', 'what is your name?', 'i just got a new puppy!', 'what do you want to be when you grow up?'];
@@ -79,19 +82,53 @@ describe('tinytalk chat --firmware (scripted)', () => {
       '/new',
       'good night!',
     ]);
-    expect(r.status).toBe(0);
+    expect(r.status, r.stderr).toBe(0);
     // One line per message, none for commands; newlines in a reply come out as \n.
     expect(lines(r.stdout)).toEqual([hi, likes, story, raw, day].map((e) => replyLine(e!.text)).concat(replyLine(chatGolden('good night!').text)));
     expect(r.stderr).toMatch(/mode: story[\s\S]*mode: raw[\s\S]*temperature: 0 \(greedy\)/);
   });
 
+  it('with a seed, a remembered conversation gets the firmware engine\'s replies to the device\'s prompts', async () => {
+    const model = await loadModel(V2_MODEL());
+    const EOS = 14018;
+    const NEWLINE = 198;
+    const [hi, likes, , , day] = sampled;
+    const texts = [message(hi!.prompt), message(likes!.prompt), message(day!.prompt)];
+    const r = chat(['--model', V2_MODEL(), '--firmware', '--seed', '1234', '--max-reply', '12', '--json'], [...texts, '/new', texts[2]!]);
+    expect(r.status, r.stderr).toBe(0);
+    const out = json(r.stdout);
+    expect(out).toHaveLength(4);
+    // Each turn's prompt as section 5.3 builds it: every past exchange (all fit the 67-token budget
+    // here), each followed by EOS and "\n", then the message; the reply is what the firmware engine
+    // samples from that prompt with seed 1234 at the device's temperature 0.8.
+    const history: number[] = [];
+    const currents = [hi!.prompt_ids, likes!.prompt_ids, day!.prompt_ids];
+    for (let turn = 0; turn < 3; turn++) {
+      const promptIds = [...history, ...currents[turn]!];
+      expect(promptIds.length).toBeLessThanOrEqual(80 - 12 - 1);
+      const engine = await generate(model, promptIds, { firmware: true, temperature: 0.8, seed: 1234, maxTokens: 12 });
+      expect(engine.text).not.toContain('\nUser');
+      expect(out[turn]!.prompt_ids, texts[turn]).toEqual(promptIds);
+      expect(out[turn]!.ids, texts[turn]).toEqual(engine.ids);
+      expect(out[turn]!.text, texts[turn]).toBe(engine.text);
+      expect(out[turn]!.kept).toBe(turn);
+      history.push(...model.tokenizer.encode(`User: ${texts[turn]}\nBot:${engine.text}`, { mode: 'device' }), EOS, NEWLINE);
+    }
+    // The first reply and the reply after /new are the device's own sampled texts.
+    expect(out[0]!.text).toBe(hi!.text);
+    expect(out[3]!.text).toBe(day!.text);
+    expect(out[3]!.prompt_ids).toEqual(day!.prompt_ids);
+  });
+
   it('reports bad commands on stderr and keeps going; /exit ends the session', () => {
-    const r = chat(['--model', V2_MODEL(), '--firmware', '--temperature', '0', '--stats'], ['/temp warm', '/bogus', '/max 0', 'hello', '/exit', 'never answered']);
-    expect(r.status).toBe(0);
+    const r = chat(['--model', V2_MODEL(), '--firmware', '--temperature', '0', '--stats'], ['/temp warm', '/bogus', '/max 0', '/max -2', '/max 44', 'hello\t', '/exit', 'never answered']);
+    expect(r.status, r.stderr).toBe(0);
     expect(lines(r.stdout)).toEqual([replyLine(chatGolden('hello').text)]);
     expect(r.stderr).toContain('tinytalk: /temp needs a number');
     expect(r.stderr).toContain('unknown command /bogus');
     expect(r.stderr).toContain('max reply must be');
+    expect(r.stderr).toContain('max reply: unsafe (wraps around the window) (prompt budget 79 tokens)');
+    expect(r.stderr).toContain("(sent as the device's keyboard takes it: printable ASCII, at most 201 characters)");
     expect(r.stderr).toMatch(/\d+ tok \/ [\d.]+ s \([\d.]+ tok\/s\)/);
   });
 });
@@ -104,6 +141,13 @@ describe('tinytalk chat (reference mode, the default hub model from a mirror)', 
     const input = chats.flatMap((e) => [message(e.prompt), '/new']);
     const r = chat(['--temperature', '0', '--max-reply', '40'], input, env);
     expect(r.stderr).toContain(`TheREZOR/TinyTalk (hf, ${HF_STANDIN()}): float32 reference, 256-token context`);
+    expect(lines(r.stdout)).toEqual(chats.map((e) => replyLine(e.text)));
+  });
+
+  it('gives the same replies from the calculator port\'s v3 blob (the same weights, another vocabulary prune)', () => {
+    const chats = torchGolden.filter((e) => e.kind === 'chat' && e.finish_reason === 'eos');
+    const r = chat(['--model', V3_MODEL(), '--temperature', '0', '--max-reply', '40'], chats.flatMap((e) => [message(e.prompt), '/new']));
+    expect(r.stderr).toContain('firmware blob v3');
     expect(lines(r.stdout)).toEqual(chats.map((e) => replyLine(e.text)));
   });
 

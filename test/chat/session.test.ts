@@ -1,7 +1,9 @@
 // ChatSession in firmware mode against the firmware engine's own runs: greedy replies at kv80,
 // multi-turn prompts built from history, and seeded sampling (seed 1234, temperature 0.8).
 import { describe, expect, it } from 'vitest';
+import { DEVICE_INPUT_MAX } from '../../src/core/chat/device-input.js';
 import { ChatSession, type ReplyResult } from '../../src/core/chat/session.js';
+import { generate } from '../../src/core/generate/generate.js';
 import { loadModel } from '../../src/node/load.js';
 import { sharedJson, V2_MODEL } from '../helpers/shared.js';
 
@@ -97,5 +99,41 @@ describe('firmware chat session', () => {
     expect(first.value).toBe(' I');
     expect(r.value.text.startsWith(' I')).toBe(true);
     expect(session.history.exchanges).toHaveLength(1);
+  });
+
+  it('takes a message as the device\'s keyboard would: printable ASCII, at most 201 characters', async () => {
+    const session = new ChatSession(model, { firmware: true, temperature: 0, maxReply: 60 });
+    const hi = golden.find((g) => g.prompt === 'User: hi! how are you today?\nBot:')!;
+    const r = await say(session, 'hi!\t how are you today?\u00e9\u{1F600}');
+    expect(r.input).toBe('hi! how are you today?');
+    expect(r.promptIds).toEqual(hi.kv80.prompt_ids);
+    expect(r.text).toBe(hi.kv80.text);
+    expect(session.history.exchanges[0]!.user).toBe('hi! how are you today?');
+    expect(session.prepare('a'.repeat(300)).ids).toEqual(session.prepare('a'.repeat(DEVICE_INPUT_MAX)).ids);
+    await expect(say(session, '\u00e9\u00e9')).rejects.toThrow(/only printable ASCII/);
+    expect(() => new ChatSession(model, { maxReply: -2 })).toThrow(/-1 for no limit; got -2/);
+  });
+
+  it('unsafe mode (-2) wraps around the window like the device, then starts a new conversation', async () => {
+    const session = new ChatSession(model, { firmware: true, temperature: 0, maxReply: -2 });
+    // Four remembered golden exchanges (three fit beside the message): a 71-token prompt whose
+    // greedy reply runs into the window's end (the engine's plain run stops there).
+    for (const g of golden.filter((e) => e.kind === 'chat').slice(0, 4)) session.history.push(/^User: (.*)\nBot:$/s.exec(g.prompt)![1]!, g.kv80.text);
+    const text = 'hi! how are you today?';
+    const n = session.prepare(text).ids.length;
+    expect(n).toBe(71);
+    expect((await generate(model, session.prepare(text).ids, { firmware: true, temperature: 0, maxTokens: 80 })).finishReason).toBe('context');
+    const ac = new AbortController();
+    const it = session.reply(text, ac.signal);
+    let pieces = 0;
+    let r = await it.next();
+    for (; !r.done; r = await it.next()) if (++pieces === 40) ac.abort(new Error('enough'));
+    const res = r.value;
+    expect(res.wrapped).toBe(true);
+    expect(res.ids.length).toBeGreaterThan(80 - n);
+    // The firmware engine's own unsafe run from the same prompt gives the same tokens.
+    const engine = await generate(model, res.promptIds, { firmware: true, temperature: 0, wrap: true, maxTokens: res.ids.length });
+    expect(res.ids).toEqual(engine.ids.slice(0, res.ids.length));
+    expect(session.history.exchanges).toHaveLength(0);
   });
 });

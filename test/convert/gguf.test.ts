@@ -9,13 +9,20 @@ import { gguf } from '@huggingface/gguf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readGpt2Gguf, writeGpt2Gguf, type GgufType } from '../../src/core/export/gguf-gpt2.js';
 import { parseGguf } from '../../src/core/export/gguf.js';
+import { quantizeQ8 } from '../../src/core/export/quantize.js';
+import { bf16ToF32, f16ToF32 } from '../../src/core/halfs.js';
 import { FormatError } from '../../src/core/errors.js';
 import { argmax } from '../../src/core/generate/sampler.js';
 import type { Model } from '../../src/core/model/model.js';
 import type { Engine } from '../../src/core/model/engine.js';
 import { Transformer } from '../../src/core/model/transformer.js';
 import { loadModel } from '../../src/node/load.js';
-import { HF_STANDIN, sharedJson, V2_MODEL } from '../helpers/shared.js';
+import { tinytalk } from '../helpers/cli.js';
+import { HF_STANDIN, sharedJson, TINY_MODEL, V2_MODEL } from '../helpers/shared.js';
+import { parseHfConfig } from '../../src/core/formats/hf-config.js';
+import { parseSafetensors } from '../../src/core/formats/safetensors.js';
+import { neoWeightsFromSafetensors } from '../../src/core/model/load.js';
+import type { TokenizerVocab } from '../../src/core/tokenizer/types.js';
 
 interface GoldenEntry {
   prompt: string;
@@ -48,7 +55,7 @@ const files = new Map<GgufType, string>();
 beforeAll(async () => {
   standin = await loadModel(HF_STANDIN());
   dir = mkdtempSync(join(tmpdir(), 'tinytalk-gguf-'));
-  for (const type of ['f32', 'q4_0'] as const) {
+  for (const type of ['f32', 'f16', 'q8_0', 'q4_0'] as const) {
     const path = join(dir, `tinytalk-${type}.gguf`);
     writeFileSync(path, writeGpt2Gguf({ config: standin.config, weights: standin.weights, vocab: standin.tokenizer.vocab() }, type));
     files.set(type, path);
@@ -134,6 +141,81 @@ describe('GGUF written as gpt2', () => {
       expect(ids).toEqual(greedy(blobEngine, e.prompt_ids, 14018));
       expect(ids).toEqual(e.greedy_ids);
     }
+  });
+
+  it('Q4_0 blocks are the shipped blob’s blocks with the bf16 scale re-stored as ggml’s fp16', async () => {
+    const path = files.get('q4_0')!;
+    const { tensorInfos, tensorDataOffset } = await gguf(path, { allowLocalFile: true });
+    const info = tensorInfos.find((t) => t.name === 'token_embd.weight')!;
+    const file = readFileSync(path);
+    const start = Number(tensorDataOffset + info.offset);
+    const blob = readFileSync(V2_MODEL());
+    const WTE = 173_120; // firmware-format.md 1.3: the embedding's Q4 blocks
+    for (let b = 0; b < 14019 * 4; b++) {
+      const g = start + 18 * b;
+      const f = WTE + 18 * b;
+      if (f16ToF32(file.readUInt16LE(g)) !== bf16ToF32(blob.readUInt16LE(f)) || !file.subarray(g + 2, g + 18).equals(blob.subarray(f + 2, f + 18))) {
+        expect.fail(`block ${b} differs`);
+      }
+    }
+  });
+
+  it('F16 and Q8_0 are typed as ggml defines them and run in our engine near the float32 reference', async () => {
+    for (const [type, ggmlType, fileType, tolerance] of [['f16', 1, 1, 5e-3], ['q8_0', 8, 7, 0.25]] as const) {
+      const { metadata, tensorInfos } = await gguf(files.get(type)!, { allowLocalFile: true });
+      expect((metadata as unknown as Record<string, unknown>)['general.file_type']).toBe(fileType);
+      const typeOf = Object.fromEntries(tensorInfos.map((t) => [t.name, t.dtype as number]));
+      expect([typeOf['token_embd.weight'], typeOf['blk.0.ffn_down.weight'], typeOf['blk.0.ffn_down.bias']]).toEqual([ggmlType, ggmlType, 0]);
+      const back = await loadModel(files.get(type)!);
+      expect(back.weights.layers[0]!.fc.type).toBe(type);
+      const engine = new Transformer(back);
+      for (const e of golden.entries) {
+        const logits = engine.prefill(engine.newSequence(), e.prompt_ids);
+        expect(argmax(logits)).toBe(e.last_logits.top20[0]![0]);
+        for (const [id, value] of e.last_logits.top20) expect(Math.abs(logits[id]! - value)).toBeLessThan(tolerance);
+      }
+    }
+  });
+
+  it('the CLI writes a GGUF our loader reads back', async () => {
+    const out = join(dir, 'cli', 'tinytalk-q8.gguf');
+    const r = tinytalk(['convert', HF_STANDIN(), '--to', 'gguf', '--quant', 'q8_0', '--out', out]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/wrote .*tinytalk-q8\.gguf \(GGUF v3, gpt2 architecture, Q8_0, [\d,]+ bytes\)/);
+    expect(Buffer.from(readFileSync(out)).equals(Buffer.from(readFileSync(files.get('q8_0')!)))).toBe(true);
+    const bad = tinytalk(['convert', HF_STANDIN(), '--to', 'gguf', '--quant', 'q5_1', '--out', join(dir, 'x.gguf')]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/^tinytalk: --quant must be one of f32, f16, q8_0, q4_0/);
+  });
+
+  it('caps the context at the local-attention window, where the gpt2 form is exact (tiny model, window 8)', async () => {
+    const tiny = TINY_MODEL();
+    const config = parseHfConfig(readFileSync(join(tiny, 'config.json'), 'utf8'), 'config.json');
+    const weights = neoWeightsFromSafetensors(parseSafetensors(new Uint8Array(readFileSync(join(tiny, 'model.safetensors'))), 'tiny'), config);
+    // a made-up byte-level vocabulary of the model's 300 ids: 256 bytes, 43 two-letter merges, EOS
+    const merges = Array.from({ length: 43 }, (_, k) => [97 + (k % 26), 97 + Math.floor(k / 26), 256 + k] as const);
+    const vocab: TokenizerVocab = {
+      pieces: [...Array.from({ length: 256 }, (_, b) => Uint8Array.of(b)), ...merges.map(([a, b]) => Uint8Array.of(a, b)), new TextEncoder().encode('<|endoftext|>')],
+      merges,
+      byteIds: Array.from({ length: 256 }, (_, b) => b),
+      eosId: 299,
+    };
+    const path = join(dir, 'tiny.gguf');
+    writeFileSync(path, writeGpt2Gguf({ config, weights, vocab }, 'f32'));
+    const { metadata, tensorInfos } = await gguf(path, { allowLocalFile: true });
+    expect((metadata as unknown as Record<string, unknown>)['gpt2.context_length']).toBe(8);
+    expect(tensorInfos.find((t) => t.name === 'position_embd.weight')!.shape.map(Number)).toEqual([32, 8]);
+    const back = await loadModel(path);
+    expect(back.config.attentionLayers).toEqual(['global', 'global']);
+    const ids = sharedJson<{ input_ids: number[][] }>('golden', 'tiny_model', 'grads.json').input_ids[0]!.slice(0, 8);
+    const neo = new Transformer({ config, weights });
+    const original = neo.prefill(neo.newSequence(), ids, { allLogits: true }).slice(); // (8, 300)
+    const engine = new Transformer(back);
+    const gpt2 = engine.prefill(engine.newSequence(), ids, { allLogits: true }); // (8, 300)
+    expect(gpt2.length).toBe(8 * 300);
+    let maxDiff = 0;
+    for (let i = 0; i < gpt2.length; i++) maxDiff = Math.max(maxDiff, Math.abs(gpt2[i]! - original[i]!));
+    expect(maxDiff).toBeLessThan(1e-4);
   });
 
   it('rejects files that are not GGUF or not gpt2, naming the field', () => {

@@ -98,3 +98,21 @@ describe('firmware engine', () => {
     expect(Array.from(together.subarray(V))).toEqual(Array.from(engine.decode([b[1]!], [2360])));
   });
 });
+
+describe('bad arguments get clear errors from both engines', () => {
+  it.each(['float32', 'firmware'] as const)('%s', async (kind) => {
+    const engine = kind === 'firmware' ? new FirmwareEngine(await v2Model(), { context: 16, maxBatch: 2 }) : new Transformer(tinyModel(), { maxBatch: 2 });
+    const V = engine.config.vocabSize;
+    const s = engine.newSequence();
+    engine.prefill(s, [1, 2]);
+    expect(() => engine.prefill(engine.newSequence(), [V])).toThrow(new RegExp(`token id ${V} is outside the vocabulary \\(0\\.\\.${V - 1}\\)`));
+    expect(() => engine.prefill(engine.newSequence(), [])).toThrow(/at least one token/);
+    expect(() => engine.decode([], [])).toThrow(/decode takes 1 to 2 sequences and one token each, got 0 and 0/);
+    expect(() => engine.decode([s], [1, 2])).toThrow(/got 1 and 2/);
+    expect(() => engine.decode([s, s], [1, 2])).toThrow(/the same sequence twice/);
+    expect(() => engine.rewind(s, 3)).toThrow(/cannot rewind a sequence of 2 positions to 3/);
+    const other = kind === 'firmware' ? new FirmwareEngine(await v2Model(), { context: 8 }) : new Transformer(tinyModel(), { context: 8 });
+    expect(() => engine.decode([other.newSequence()], [1])).toThrow(/not made by this engine/);
+    expect(s.length).toBe(2); // nothing above touched it
+  });
+});

@@ -53,42 +53,38 @@ describe('firmware greedy decoding equals the device engine', () => {
 });
 
 describe('firmware-format.md 3.7 reference values (KV window 80)', () => {
-  it('User: hi! … — top-5 first-step logits and the continuation with EOS', async () => {
-    const model = await v2Model();
-    let first: Float32Array | undefined;
-    const r = await generate(model, 'User: hi! how are you today?\nBot:', {
-      firmware: true,
-      temperature: 0,
+  it.each([
+    {
+      prompt: 'User: hi! how are you today?\nBot:',
       maxTokens: 60,
-      stopOnEos: true,
-      processLogits: (l, ids) => {
-        if (ids.length === 0) first = l.slice();
-      },
-    });
-    const top5: Array<[number, number]> = [[314, 19.235069], [3410, 15.218683], [1782, 14.57254], [8405, 13.941072], [768, 13.369171]];
-    for (const [id, v] of top5) expect(Math.abs(first![id]! - v)).toBeLessThan(2e-3);
-    const order = [...first!.keys()].sort((a, b) => first![b]! - first![a]!).slice(0, 5);
-    expect(order).toEqual(top5.map(([id]) => id));
-    expect([...r.ids, 14018]).toEqual([314, 1080, 1710, 867, 11, 4602, 345, 13, 1329, 389, 345, 30, 14018]);
-    expect(r.text).toBe(" I'm doing well, thank you. How are you?");
-    expect(r.finishReason).toBe('eos');
-  });
-
-  it('Summary: … — top-5 and the first 20 ids', async () => {
-    const model = await v2Model();
+      top5: [[314, 19.235069], [3410, 15.218683], [1782, 14.57254], [8405, 13.941072], [768, 13.369171]],
+      ids: [314, 1080, 1710, 867, 11, 4602, 345, 13, 1329, 389, 345, 30], // then EOS 14018
+      text: " I'm doing well, thank you. How are you?",
+      finish: 'eos',
+    },
+    {
+      prompt: 'Summary: a girl finds a lost cat.\nStory:',
+      maxTokens: 20,
+      top5: [[4009, 16.555229], [220, 16.37578], [1773, 15.393239], [317, 10.274409], [553, 9.490812]],
+      ids: [4009, 2218, 257, 638, 11, 610, 373, 257, 2360, 3219, 9824, 13, 1330, 549, 257, 1232, 11, 2102, 2389, 290],
+      text: ' Once upon a time, there was a girl named Lily. She had a big, red ball and',
+      finish: 'length',
+    },
+  ])('$prompt: first-step top-5 and the continuation', async (want) => {
     let first: Float32Array | undefined;
-    const r = await generate(model, 'Summary: a girl finds a lost cat.\nStory:', {
+    const r = await generate(await v2Model(), want.prompt, {
       firmware: true,
       temperature: 0,
-      maxTokens: 20,
+      maxTokens: want.maxTokens,
       processLogits: (l, ids) => {
         if (ids.length === 0) first = l.slice();
       },
     });
-    const top5: Array<[number, number]> = [[4009, 16.555229], [220, 16.37578], [1773, 15.393239], [317, 10.274409], [553, 9.490812]];
-    for (const [id, v] of top5) expect(Math.abs(first![id]! - v)).toBeLessThan(2e-3);
-    expect(r.ids).toEqual([4009, 2218, 257, 638, 11, 610, 373, 257, 2360, 3219, 9824, 13, 1330, 549, 257, 1232, 11, 2102, 2389, 290]);
-    expect(r.text).toBe(' Once upon a time, there was a girl named Lily. She had a big, red ball and');
-    expect(r.finishReason).toBe('length');
+    for (const [id, v] of want.top5) expect(Math.abs(first![id]! - v!)).toBeLessThan(1e-5); // 6 decimals; libm differences ~1e-6 (section 3)
+    const order = [...first!.keys()].sort((a, b) => first![b]! - first![a]!).slice(0, 5);
+    expect(order).toEqual(want.top5.map(([id]) => id));
+    expect(r.ids).toEqual(want.ids);
+    expect(r.text).toBe(want.text);
+    expect(r.finishReason).toBe(want.finish);
   });
 });

@@ -19,6 +19,12 @@ describe('firmware sampling with seed 1234, temperature 0.8', () => {
     expect(r.text).toBe(e.text);
   });
 
+  it('the default temperature is the device\'s 0.8', async () => {
+    const e = golden.entries[0]!;
+    const r = await generate(await v2Model(), e.prompt, { firmware: true, seed: 1234, maxTokens: 40 });
+    expect(r.text).toBe(e.text);
+  });
+
   it('is reproducible, and another seed gives another text', async () => {
     const model = await v2Model();
     const opts = { firmware: true, temperature: 1, maxTokens: 30 } as const;

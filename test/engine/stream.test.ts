@@ -2,6 +2,7 @@
 // stop strings cut the text, aborting stops the run.
 import { describe, expect, it } from 'vitest';
 import { generate, generateStream, type GeneratePiece, type GenerateResult } from '../../src/core/generate/generate.js';
+import { UsageError } from '../../src/core/errors.js';
 import type { Model } from '../../src/core/model/model.js';
 import { standIn, v2Model } from './models.js';
 
@@ -80,6 +81,20 @@ describe('streaming', () => {
   it('a prompt that fills the context is refused clearly', async () => {
     const model = await v2Model();
     await expect(generate(model, 'one two three four five six', { firmware: true, context: 6 })).rejects.toThrow(/context holds 6 positions/);
+    const ref = await standIn();
+    const long = Array.from({ length: 300 }, (_, i) => (i * 31) % 14000);
+    const err = await generate(ref, long, { temperature: 0 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toBe('the prompt has 300 tokens but the context holds 256 positions (at most 255 prompt tokens, to leave room for one new token)');
+  });
+
+  it('a context past the model\'s positions is refused clearly', async () => {
+    await expect(generate(await standIn(), 'hi', { context: 300 })).rejects.toThrow(
+      new UsageError('context must be an integer from 1 to 256 (the model\'s positions), got 300'),
+    );
+    await expect(generate(await v2Model(), 'hi', { firmware: true, context: 257 })).rejects.toThrow(
+      new UsageError('the firmware context must be an integer from 2 to 256 (the model\'s positions), got 257'),
+    );
   });
 
   it('aborting rejects with the signal reason', async () => {

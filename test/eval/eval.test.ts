@@ -62,6 +62,25 @@ describe('evaluate', () => {
   });
 });
 
+describe('evaluate on story records', () => {
+  it('scores the story body and its EOS, not the header lines', async () => {
+    const model = await loadModel(V2_MODEL());
+    const tok = model.tokenizer;
+    const text = readFileSync(sharedPath('data', 'chat_val.txt'), 'utf8');
+    // short records with a header, so the whole record fits one 256-token block
+    const records = text.split('\n\n').filter((r) => !r.startsWith('User: ') && r.includes('\nStory:') && r.length < 800).slice(0, 3);
+    expect(records).toHaveLength(3);
+    const bodies = records.map((r) => r.slice(r.indexOf('\nStory:') + '\nStory:'.length).replace(/<\|endoftext\|>\n?$/, ''));
+    const expected = bodies.reduce((n, body) => n + tok.encode(body, { mode: 'gpt2' }).length + 1, 0);
+    const samples = parseTrainingText(records.join('\n\n')).samples;
+    expect(samples.map((x) => x.kind)).toEqual(['story', 'story', 'story']);
+    const r = evaluate(new Transformer(model), tok, samples);
+    expect(r.tokens).toBe(expected);
+    expect(r.loss).toBeGreaterThan(0.3);
+    expect(r.loss).toBeLessThan(4);
+  });
+});
+
 describe('tinytalk eval', () => {
   it('prints loss, perplexity, tokens and samples as JSON, a list with --compare', () => {
     const data = sharedPath('data', 'chat_val.txt');

@@ -2,7 +2,8 @@
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readHead, writeFileAtomic } from '../../src/node/files.js';
+import { FormatError } from '../../src/core/errors.js';
+import { readHead, readText, writeFileAtomic } from '../../src/node/files.js';
 import { scratchDir } from './util.js';
 
 describe('writeFileAtomic', () => {
@@ -36,5 +37,16 @@ describe('writeFileAtomic', () => {
     await writeFileAtomic(path, 'CRDP and more');
     expect(new TextDecoder().decode(await readHead(path, 4))).toBe('CRDP');
     expect((await readHead(path, 100)).length).toBe(13);
+  });
+
+  it('reads UTF-8 text strictly: invalid bytes are a FormatError naming the file', async () => {
+    const good = join(dir, 'config.json');
+    writeFileSync(good, Buffer.from([0xef, 0xbb, 0xbf, ...Buffer.from('{"a": "é"}')])); // with a byte-order mark
+    expect(JSON.parse(await readText(good))).toEqual({ a: 'é' });
+    const bad = join(dir, 'latin1.json');
+    writeFileSync(bad, Buffer.from([0x7b, 0x22, 0xe9, 0x22, 0x7d])); // {"é"} in Latin-1
+    const err = await readText(bad).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FormatError);
+    expect((err as FormatError).message).toBe(`${bad}: text: expected valid UTF-8`);
   });
 });

@@ -53,6 +53,7 @@ describe('config.json', () => {
     ['a fractional num_layers', withKeys({ num_layers: 8.5 }), 'num_layers'],
     ['heads not dividing hidden', withKeys({ num_heads: 12 }), 'num_heads'],
     ['too few attention layers', withKeys({ attention_types: [[['global', 'local'], 3]] }), 'attention_types'],
+    ['an absurd repeat count (refused before expanding)', withKeys({ attention_types: [[['global', 'local'], 2 ** 52]] }), 'attention_types'],
     ['an unknown attention kind', withKeys({ attention_types: [[['global', 'sparse'], 4]] }), 'attention_types'],
     ['attention_layers disagreeing', withKeys({ attention_layers: Array(8).fill('global') }), 'attention_layers'],
     ['untied embeddings', withKeys({ tie_word_embeddings: false }), 'tie_word_embeddings'],

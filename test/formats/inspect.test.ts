@@ -56,10 +56,15 @@ describe('tinytalk inspect', () => {
     expect(j.generation).toEqual({ temperature: 0.7, topK: 40, topP: 1, repetitionPenalty: 1, maxNewTokens: 64 });
   });
 
-  it('takes a hub id', () => {
-    const r = tinytalk(['inspect', 'TheREZOR/TinyTalk', '--json'], { env: { ...process.env, HF_ENDPOINT: join(HF_STANDIN(), '..', '..') } });
+  it('takes a hub id, with or without --revision', () => {
+    const env = { ...process.env, HF_ENDPOINT: join(HF_STANDIN(), '..', '..') };
+    const r = tinytalk(['inspect', 'TheREZOR/TinyTalk', '--json'], { env });
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ format: 'hf', path: HF_STANDIN(), parameters: 3410560 });
+    const main = tinytalk(['inspect', 'TheREZOR/TinyTalk', '--revision', 'main', '--json'], { env });
+    expect(JSON.parse(main.stdout)).toMatchObject({ format: 'hf', path: HF_STANDIN() });
+    const clash = tinytalk(['inspect', 'TheREZOR/TinyTalk@v2', '--revision', 'main'], { env });
+    expect([clash.status, clash.stderr]).toEqual([1, 'tinytalk: TheREZOR/TinyTalk@v2 names revision v2 but --revision says main: give one\n']);
   });
 
   it('prints a table by default', () => {

@@ -9,7 +9,7 @@ import { parseHfConfig } from '../../src/core/formats/hf-config.js';
 import { parseSafetensors, tensorFloat32, writeSafetensors } from '../../src/core/formats/safetensors.js';
 import { neoWeightsFromSafetensors } from '../../src/core/model/load.js';
 import { loadModel } from '../../src/node/load.js';
-import { HF_STANDIN, TINY_MODEL, V2_MODEL, V2_TOKENIZER, V3_MODEL, V3_TOKENIZER, sharedJson } from '../helpers/shared.js';
+import { GPT2_TOKENIZER, HF_STANDIN, TINY_MODEL, V2_MODEL, V2_TOKENIZER, V3_MODEL, V3_TOKENIZER, sharedJson } from '../helpers/shared.js';
 import { bytesOf, scratchDir } from './util.js';
 
 const hfGolden = sharedJson('golden', 'hf_forward_f32.json').entries[0];
@@ -137,6 +137,26 @@ describe('firmware blobs', () => {
     expect((await loadModel(join(other, 'model.bin'), { tokenizer: join(other, 'a.tok') })).tokenizer.vocabSize).toBe(12062);
   });
 
+  it('takes a Hugging Face tokenizer of the same vocabulary with --tokenizer (GPT-2 encoding)', async () => {
+    const m = await loadModel(V2_MODEL(), { tokenizer: join(HF_STANDIN(), 'tokenizer.json') });
+    expect(m.tokenizer.defaultMode).toBe('gpt2');
+    expect(m.tokenizer.encode(hfGolden.prompt)).toEqual(hfGolden.prompt_ids);
+    expect(m.tokenizer.encode('a\n\nb')).toEqual([64, 198, 198, 65]); // firmware-format.md 2.3: HF, not device
+    const pair = await loadModel(V2_MODEL(), { tokenizer: join(HF_STANDIN(), 'vocab.json') });
+    expect(pair.tokenizer.encode(hfGolden.prompt)).toEqual(hfGolden.prompt_ids);
+    const err = await rejection(loadModel(V2_MODEL(), { tokenizer: GPT2_TOKENIZER() }));
+    expect(err.message).toBe(`${GPT2_TOKENIZER()}: vocab_size: expected 14019 (the model's, ${V2_MODEL()}), found 50257`);
+  });
+
+  it('names the --tokenizer file itself when it is broken', async () => {
+    const dir = place(join(tmp, 'broken-tok'), {});
+    writeFileSync(join(dir, 'tokenizer.json'), '{"model": {"type": "BPE", "merges": []}}');
+    for (const model of [V2_MODEL(), HF_STANDIN()]) {
+      const err = await rejection(loadModel(model, { tokenizer: join(dir, 'tokenizer.json') }));
+      expect(err.message).toBe(`${join(dir, 'tokenizer.json')}: model.vocab: expected a JSON object, found undefined`);
+    }
+  });
+
   it('refuses a tokenizer of another vocabulary', async () => {
     const err = await rejection(loadModel(V2_MODEL(), { tokenizer: V3_TOKENIZER() }));
     expect(err).toBeInstanceOf(FormatError);
@@ -176,6 +196,22 @@ describe('references that are not models', () => {
 
   it('refuses a tokenizer blob given as the model', async () => {
     expect(await rejection(loadModel(V2_TOKENIZER()))).toBeInstanceOf(UsageError);
+  });
+
+  it('explains a checkpoint saved as pytorch_model.bin', async () => {
+    const dir = place(join(tmp, 'pytorch'), { 'config.json': join(HF_STANDIN(), 'config.json') });
+    writeFileSync(join(dir, 'pytorch_model.bin'), 'PK');
+    const err = await rejection(loadModel(dir));
+    expect(err).toBeInstanceOf(FormatError);
+    expect(err.message).toBe(`${join(dir, 'model.safetensors')}: file: expected model.safetensors (pytorch_model.bin is not read: save the checkpoint with safe_serialization=True), found missing`);
+  });
+
+  it('refuses a config.json that is not UTF-8, naming it', async () => {
+    const dir = place(join(tmp, 'latin1'), { 'model.safetensors': join(HF_STANDIN(), 'model.safetensors'), 'tokenizer.json': join(HF_STANDIN(), 'tokenizer.json') });
+    writeFileSync(join(dir, 'config.json'), Buffer.from([0x7b, 0x22, 0xe9, 0x22, 0x3a, 0x31, 0x7d])); // {"é":1} in Latin-1
+    const err = await rejection(loadModel(dir));
+    expect(err).toBeInstanceOf(FormatError);
+    expect(err.message).toBe(`${join(dir, 'config.json')}: text: expected valid UTF-8`);
   });
 
   it('refuses a directory with neither a checkpoint nor a blob', async () => {

@@ -1,7 +1,8 @@
 // A stand-in for the Hugging Face hub on 127.0.0.1 (random port), serving repository directories
 // the way huggingface.co does: HEAD/GET /<repo>/resolve/<rev>/<file> with ETag and X-Repo-Commit,
 // large files as a redirect to /lfs/<sha256> (X-Linked-Etag, X-Linked-Size) that honours Range,
-// 404s with X-Error-Code. Knobs let tests drop connections, ignore Range or require a token.
+// 404s with X-Error-Code. Knobs let tests drop or stall connections, ignore Range, leave
+// requests unanswered or require a token.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -21,8 +22,15 @@ export interface HubServerOptions {
   /** For the first `drops` GETs of an LFS file, close the connection after this many body bytes. */
   dropAfter?: number;
   drops?: number;
+  /** For the first `stalls` GETs of an LFS file, send this many body bytes, then nothing (connection kept open). */
+  stallAfter?: number;
+  stalls?: number;
   /** Answer ranged GETs with the whole file (200). */
   ignoreRange?: boolean;
+  /** Host (name:port) in the large files' redirect, e.g. another name for this server; default: relative. */
+  lfsHost?: string;
+  /** Never answer requests for /<repo>/resolve/... (a server that accepts connections and hangs). */
+  hang?: boolean;
 }
 
 export interface LoggedRequest {
@@ -47,6 +55,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
   const log: LoggedRequest[] = [];
   const lfs = new Map<string, string>(); // sha256 → path
   let drops = options.drops ?? 0;
+  let stalls = options.stalls ?? 0;
 
   function notFound(res: ServerResponse, code: string): void {
     res.writeHead(404, { 'x-error-code': code, 'content-type': 'text/plain' });
@@ -75,6 +84,11 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
       res.write(body.subarray(0, options.dropAfter), () => res.socket?.destroy());
       return;
     }
+    if (stalls > 0 && options.stallAfter !== undefined) {
+      stalls--;
+      res.write(body.subarray(0, options.stallAfter));
+      return;
+    }
     res.end(body);
   }
 
@@ -85,6 +99,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     if (lfsMatch && lfs.has(lfsMatch[1]!)) return serveLfs(req, res, lfs.get(lfsMatch[1]!)!);
     const m = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
     if (!m) return notFound(res, 'EntryNotFound');
+    if (options.hang) return;
     if (options.token !== undefined && req.headers.authorization !== `Bearer ${options.token}`) {
       res.writeHead(401, { 'x-error-code': 'GatedRepo' });
       return void res.end('unauthorized');
@@ -98,7 +113,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     if (data.length >= LFS_MIN) {
       const sha = createHash('sha256').update(data).digest('hex');
       lfs.set(sha, path);
-      res.writeHead(302, { location: `/lfs/${sha}`, 'x-linked-etag': `"${sha}"`, 'x-linked-size': String(data.length), etag: `"${gitBlobSha1(data)}"`, ...commitHeader });
+      res.writeHead(302, { location: options.lfsHost ? `http://${options.lfsHost}/lfs/${sha}` : `/lfs/${sha}`, 'x-linked-etag': `"${sha}"`, 'x-linked-size': String(data.length), etag: `"${gitBlobSha1(data)}"`, ...commitHeader });
       return void res.end();
     }
     res.writeHead(200, { etag: `"${gitBlobSha1(data)}"`, 'content-length': data.length, ...commitHeader });

@@ -80,6 +80,15 @@ describe('resolveModelRef: downloads into the Hugging Face cache', () => {
     expect(sha256(join(dir, 'model.safetensors'))).toBe(sha256(join(HF_STANDIN(), 'model.safetensors')));
   });
 
+  it('resumes a stalled download after HF_HUB_DOWNLOAD_TIMEOUT without data', async () => {
+    const s = await serve({ stallAfter: 2_000_000, stalls: 1 });
+    const dir = await resolveModelRef(REPO, { env: env({ HF_HUB_DOWNLOAD_TIMEOUT: '0.3' }) });
+    const gets = modelGets(s);
+    expect(gets).toHaveLength(2);
+    expect(gets[1]!.range).toBe('bytes=2000000-');
+    expect(sha256(join(dir, 'model.safetensors'))).toBe(sha256(join(HF_STANDIN(), 'model.safetensors')));
+  });
+
   it('restarts cleanly when the server ignores Range', async () => {
     const s = await serve({ dropAfter: 3_000_000, drops: 1, ignoreRange: true });
     const dir = await resolveModelRef(REPO, { env: env() });
@@ -140,6 +149,17 @@ describe('resolveModelRef: downloads into the Hugging Face cache', () => {
     expect(s.log.at(-1)!.authorization).toBe('Bearer hf_secret');
   });
 
+  it('does not send HF_TOKEN to a file store on another host', async () => {
+    const s = await serve({ token: 'hf_secret' });
+    s.options.lfsHost = `localhost:${new URL(s.url).port}`;
+    const dir = await resolveModelRef(REPO, { env: env({ HF_TOKEN: 'hf_secret' }) });
+    const lfs = modelGets(s);
+    expect(lfs).toHaveLength(1);
+    expect(lfs[0]!.authorization).toBeUndefined();
+    expect(s.log.filter((r) => r.url.includes('/resolve/')).every((r) => r.authorization === 'Bearer hf_secret')).toBe(true);
+    expect(sha256(join(dir, 'model.safetensors'))).toBe(sha256(join(HF_STANDIN(), 'model.safetensors')));
+  });
+
   it('fetches a revision and records its ref; without X-Repo-Commit the revision names the snapshot', async () => {
     const s = await serve({ sendCommit: false });
     const dir = await resolveModelRef(`${REPO}@v1.0`, { env: env() });
@@ -161,9 +181,44 @@ describe('resolveModelRef: offline', () => {
     expect(await resolveModelRef(`${REPO}@${COMMIT}`, { env: env({ HF_ENDPOINT: url, HF_HUB_OFFLINE: '1' }) })).toBe(dir);
   });
 
+  it('uses a snapshot that huggingface_hub downloaded (hand-made layout, as Python writes it)', async () => {
+    const commit = '0123456789abcdef0123456789abcdef01234567';
+    const snap = join(repoDir(), 'snapshots', commit);
+    mkdirSync(join(repoDir(), 'blobs'), { recursive: true });
+    mkdirSync(snap, { recursive: true });
+    mkdirSync(join(repoDir(), 'refs'));
+    writeFileSync(join(repoDir(), 'refs', 'main'), commit); // Python writes the commit without a newline
+    for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) {
+      const blob = f === 'model.safetensors' ? sha256(join(HF_STANDIN(), f)) : gitBlobSha1(readFileSync(join(HF_STANDIN(), f)));
+      symlinkSync(join(HF_STANDIN(), f), join(repoDir(), 'blobs', blob));
+      symlinkSync(join('..', '..', 'blobs', blob), join(snap, f));
+    }
+    expect(await resolveModelRef(REPO, { env: env({ HF_HUB_OFFLINE: '1' }) })).toBe(snap);
+    expect(await resolveModelRef(REPO, { env: env({ HF_ENDPOINT: 'http://127.0.0.1:9' }) })).toBe(snap);
+    // Without tokenizer.json (and no vocab.json + merges.txt) the snapshot is not a checkpoint yet.
+    rmSync(join(snap, 'tokenizer.json'));
+    await expect(resolveModelRef(REPO, { env: env({ HF_HUB_OFFLINE: '1' }) })).rejects.toThrow(/not in the cache/);
+  });
+
   it('says what is missing when offline without a cached copy', async () => {
     await expect(resolveModelRef(REPO, { env: env({ HF_ENDPOINT: 'http://127.0.0.1:9', HF_HUB_OFFLINE: '1' }) })).rejects.toThrow(/not in the cache .* HF_HUB_OFFLINE is set/);
     await expect(resolveModelRef(REPO, { env: env({ HF_ENDPOINT: 'http://127.0.0.1:9' }) })).rejects.toThrow(/cannot reach http:\/\/127\.0\.0\.1:9 .* not cached/);
+  });
+
+  it('points to an offline mirror or a local model when it cannot get the model', async () => {
+    const hint = /use an offline mirror \(HF_ENDPOINT=\/path\/to\/mirror holding TheREZOR\/TinyTalk\/config\.json.*\) or a local model \(--model /;
+    await expect(resolveModelRef(REPO, { env: env({ HF_ENDPOINT: 'http://127.0.0.1:9' }) })).rejects.toThrow(hint);
+    await expect(resolveModelRef(REPO, { env: env({ HF_HUB_OFFLINE: '1' }) })).rejects.toThrow(hint);
+  });
+
+  it('treats a server that does not answer within HF_HUB_ETAG_TIMEOUT as unreachable', async () => {
+    await serve();
+    const dir = await resolveModelRef(REPO, { env: env() });
+    server!.options.hang = true;
+    expect(await resolveModelRef(REPO, { env: env({ HF_HUB_ETAG_TIMEOUT: '0.2' }) })).toBe(dir);
+    const empty = join(tmp, 'empty-cache');
+    await expect(resolveModelRef(REPO, { env: env({ HF_HUB_ETAG_TIMEOUT: '0.2', HF_HUB_CACHE: empty }) })).rejects.toThrow(/cannot reach http:.* \(no answer in 0\.2 s\) and TheREZOR\/TinyTalk@main is not cached/);
+    await expect(resolveModelRef(REPO, { env: env({ HF_HUB_ETAG_TIMEOUT: 'soon' }) })).rejects.toThrow(/HF_HUB_ETAG_TIMEOUT must be a number of seconds/);
   });
 });
 
@@ -173,6 +228,7 @@ describe('mirror directories and settings', () => {
     expect(await resolveModelRef(REPO, { env: { HF_ENDPOINT: hub } })).toBe(HF_STANDIN());
     expect(await resolveModelRef(REPO, { env: { HF_ENDPOINT: pathToFileURL(hub).href } })).toBe(HF_STANDIN());
     await expect(resolveModelRef('me/absent', { env: { HF_ENDPOINT: hub } })).rejects.toThrow(/me\/absent is not in the mirror/);
+    await expect(resolveModelRef(`${REPO}@v2`, { env: { HF_ENDPOINT: hub } })).rejects.toThrow(/TheREZOR\/TinyTalk@v2: a mirror directory .* holds one version/);
   });
 
   it('finds the cache where huggingface_hub does', () => {

@@ -1,7 +1,7 @@
 // attendRow (WASM SIMD when its arrays live in the kernel memory, plain JS otherwise) against a
 // float64 oracle written from the definition: per head softmax(scale · q·Kᵀ) · V.
 import { describe, expect, it } from 'vitest';
-import { attendRow } from '../../src/core/kernels/attention.js';
+import { attendRow, attendRows } from '../../src/core/kernels/attention.js';
 import { activationArray } from '../../src/core/kernels/matmul.js';
 
 function oracle(q: Float32Array, K: Float32Array, V: Float32Array, ko: number, span: number, D: number, H: number, scale: number): number[] {
@@ -65,4 +65,23 @@ describe('attendRow', () => {
     const want = oracle(q, K, V, 0, 4, D, H, 1 / Math.sqrt(8));
     for (let i = 0; i < D; i++) expect(Math.abs(out[i]! - want[i]!)).toBeLessThan(2e-6);
   });
+
+  for (const place of ['kernel memory', 'plain arrays'] as const) {
+    it(`attendRows, ${place}: rows of different sequences, windows and spans`, () => {
+      const alloc = (n: number) => (place === 'kernel memory' ? activationArray(n) : new Float32Array(n));
+      const D = 128, H = 16, keys = 50;
+      const seqs = [0, 1].map((s) => ({ k: fill(alloc(keys * D), 10 + s, 2), v: fill(alloc(keys * D), 20 + s, 1) }));
+      // (sequence, first key, span) per row: a decode batch, a sliding window, one key
+      const rows: Array<[number, number, number]> = [[0, 0, 50], [1, 7, 30], [0, 49, 1], [1, 0, 12]];
+      const q = fill(alloc(rows.length * D), 30, 4);
+      const out = alloc(rows.length * D);
+      const first = Int32Array.from(rows, ([, f]) => f * D);
+      const span = Int32Array.from(rows, ([, , s]) => s);
+      attendRows(out, q, rows.map(([s]) => seqs[s]!), first, span, rows.length, D, H, 0.5, alloc(keys));
+      rows.forEach(([s, f, n], i) => {
+        const want = oracle(q.subarray(i * D, (i + 1) * D), seqs[s]!.k, seqs[s]!.v, f * D, n, D, H, 0.5);
+        for (let d = 0; d < D; d++) expect(Math.abs(out[i * D + d]! - want[d]!)).toBeLessThan(2e-6);
+      });
+    });
+  }
 });

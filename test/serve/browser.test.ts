@@ -38,12 +38,23 @@ afterAll(async () => {
 /** Sends a message and returns the bot's reply text once it is complete. */
 async function say(text: string): Promise<string> {
   const before = await page.locator('.msg.bot').count();
+  // Counts the separate moments (observer callbacks) at which the conversation changed.
+  await page.evaluate(() => {
+    const w = window as unknown as { updates: number; observer?: MutationObserver };
+    w.observer?.disconnect();
+    w.updates = 0;
+    w.observer = new MutationObserver(() => w.updates++);
+    w.observer.observe(document.getElementById('log')!, { subtree: true, childList: true, characterData: true });
+  });
   await page.fill('#input', text);
   await page.click('#send');
   const reply = page.locator('.msg.bot').nth(before);
   await reply.locator('.meta').waitFor({ timeout: 60_000 });
   return reply.evaluate((el) => el.firstChild?.textContent ?? '');
 }
+
+/** Times the page changed during the last say(): a streamed 40-token reply shows up piece by piece. */
+const updates = () => page.evaluate(() => (window as unknown as { updates: number }).updates);
 
 describe('the chat page in Chromium', () => {
   it('chats through the server', async () => {
@@ -55,6 +66,7 @@ describe('the chat page in Chromium', () => {
     expect(await say(userText(e.prompt))).toBe(shown(e.text));
     await page.selectOption('#mode', 'story');
     expect(await say(storyText(story.prompt))).toBe(shown(story.text));
+    expect(await updates()).toBeGreaterThanOrEqual(10);
     await page.selectOption('#mode', 'chat');
     expect(await page.locator('.msg.error').count()).toBe(0);
   });
@@ -70,6 +82,7 @@ describe('the chat page in Chromium', () => {
     expect(meta).toContain('browser');
     await page.selectOption('#mode', 'story');
     expect(await say(storyText(story.prompt))).toBe(shown(story.text));
+    expect(await updates()).toBeGreaterThanOrEqual(10);
   });
 
   it('runs a firmware .bin + tokenizer the user picks (Q4_0 weights, float32 engine: the same greedy text)', async () => {

@@ -1,12 +1,13 @@
-// `tinytalk serve` as a user runs it (the built bin): loopback by default, page and API up, clean stop.
+// `tinytalk serve` as a user runs it (the built bin): loopback by default, page and API up, a reply, clean stop.
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
 import { V2_MODEL } from '../helpers/shared.js';
+import { golden } from './helpers.js';
 
 describe('tinytalk serve', () => {
-  it('serves a firmware blob on 127.0.0.1 and stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--model', V2_MODEL(), '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  it('serves a firmware blob on 127.0.0.1 (2 kernel threads) and stops on SIGTERM', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--model', V2_MODEL(), '--port', '0', '--threads', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const url = await new Promise<string>((resolve, reject) => {
@@ -29,6 +30,14 @@ describe('tinytalk serve', () => {
       expect(files.files.map((f) => f.name)).toEqual(['model_neo_q4.bin', 'tok_neo.bin']);
       const blob = await fetch(`${url}/v1/model-files/model_neo_q4.bin`);
       expect(new TextDecoder().decode((await blob.arrayBuffer()).slice(0, 4))).toBe('CRDP');
+      // The Q4_0 blob run by the float32 engine gives the PyTorch stand-in's greedy reply here.
+      const e = golden().filter((x) => x.kind === 'chat')[4]!;
+      const r = await fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ messages: [{ role: 'user', content: /^User: (.*)\nBot:$/s.exec(e.prompt)![1] }], temperature: 0, max_tokens: 40 }),
+      });
+      expect(((await r.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toBe(e.text);
     } finally {
       child.kill('SIGTERM');
     }

@@ -57,6 +57,8 @@ describe('bad requests', () => {
     await expectError(await chat({ temperature: 3 }), 400, 'temperature');
     await expectError(await chat({ top_p: 'high' }), 400, 'top_p');
     await expectError(await chat({ n: 2 }), 400, 'n');
+    await expectError(await chat({ logprobs: true }), 400, 'logprobs');
+    await expectError(await post('/v1/completions', JSON.stringify({ prompt: 'hi', logprobs: 5 })), 400, 'logprobs');
     await expectError(await chat({ stop: [1] }), 400, 'stop');
     await expectError(await chat({ stream: 'yes' }), 400, 'stream');
     await expectError(await chat({ messages: [] }), 400, 'messages');
@@ -70,6 +72,8 @@ describe('bad requests', () => {
   it('a prompt longer than the context → 400 context_length_exceeded', async () => {
     const r = await post('/v1/completions', JSON.stringify({ prompt: 'hello '.repeat(400) }));
     await expectError(r, 400, 'prompt', 'context_length_exceeded');
+    const long = await chat({ messages: [{ role: 'user', content: 'hello '.repeat(400) }] });
+    await expectError(long, 400, 'messages', 'context_length_exceeded');
   });
 
   it('unknown routes → 404, wrong methods → 405', async () => {
@@ -116,6 +120,18 @@ describe('bad requests', () => {
     const refused = results.find((r) => r.status === 429)!;
     expect(((await refused.json()) as { error: { type: string } }).error.type).toBe('rate_limit_error');
     await stillServes();
+  });
+
+  it('a full queue refuses streamed requests with a 429 status too, not an empty 200 stream', async () => {
+    const results = await Promise.all(Array.from({ length: 12 }, () => chat({ max_tokens: 20, temperature: 0, stream: true })));
+    const refused = results.filter((r) => r.status === 429);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const r of refused) {
+      expect(r.headers.get('content-type')).toContain('application/json');
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe('queue_full');
+    }
+    for (const r of results.filter((x) => x.status === 200)) expect((await r.text()).endsWith('data: [DONE]\n\n')).toBe(true);
+    expect(refused.length + results.filter((r) => r.status === 200).length).toBe(12);
   });
 });
 

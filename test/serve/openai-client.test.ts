@@ -2,6 +2,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/node/server/server.js';
+import { sharedJson } from '../helpers/shared.js';
 import { golden, serveShared } from './helpers.js';
 
 let server: RunningServer;
@@ -34,7 +35,39 @@ describe('the openai client', () => {
       expect(r.choices[0]!.message).toMatchObject({ role: 'assistant', content: e.text });
       expect(r.choices[0]!.finish_reason).toBe('stop'); // the golden stopped at EOS
       expect(r.usage).toMatchObject({ prompt_tokens: e.prompt_ids.length, completion_tokens: e.greedy_ids.length });
+      const timings = (r as unknown as { timings: Record<string, number> }).timings;
+      expect(timings.time_to_first_token_ms).toBeGreaterThan(0);
+      expect(timings.generation_ms).toBeGreaterThanOrEqual(0);
+      expect(timings.tokens_per_second).toBeGreaterThan(0);
     }
+  });
+
+  it('chat: a system message becomes a plain first line; a stop string cuts the reply', async () => {
+    // A line whose device encoding (the firmware golden) is also the GPT-2 regex encoding: plain words.
+    const line = sharedJson<{ entries: { text: string; ids: number[] }[] }>('golden', 'tokenizer_firmware.json').entries.find((x) =>
+      /^[A-Za-z ,.?]+$/.test(x.text),
+    )!;
+    const e = chats[1]!;
+    const r = await client.chat.completions.create({
+      model: 'tinytalk',
+      messages: [
+        { role: 'system', content: line.text },
+        { role: 'user', content: userText(e.prompt) },
+      ],
+      temperature: 0,
+      max_tokens: 40,
+    });
+    expect(r.usage?.prompt_tokens).toBe(line.ids.length + 1 + e.prompt_ids.length); // + the newline
+    expect(r.choices[0]!.message.content!.length).toBeGreaterThan(0);
+    const cut = e.text.indexOf(' ', 3);
+    const stopped = await client.chat.completions.create({
+      model: 'tinytalk',
+      messages: [{ role: 'user', content: userText(e.prompt) }],
+      temperature: 0,
+      max_tokens: 40,
+      stop: e.text.slice(cut, cut + 4),
+    });
+    expect(stopped.choices[0]).toMatchObject({ message: { content: e.text.slice(0, cut) }, finish_reason: 'stop' });
   });
 
   it('chat, streamed: deltas add up to the golden reply, then finish_reason, usage and [DONE]', async () => {
@@ -124,5 +157,20 @@ describe('the openai client', () => {
       ...({ top_k: 1, min_p: 0.05 } as object),
     });
     expect(topK1.choices[0]!.message.content).toBe(greedy.choices[0]!.message.content);
+  });
+
+  it('top_p near 0 and min_p 1 keep only the best token: hot sampling gives the greedy golden', async () => {
+    const e = chats[2]!;
+    for (const extra of [{ top_p: 1e-6 }, { min_p: 1 }]) {
+      const r = await client.chat.completions.create({
+        model: 'tinytalk',
+        messages: [{ role: 'user', content: userText(e.prompt) }],
+        max_tokens: 40,
+        temperature: 1.8,
+        top_k: 0,
+        ...(extra as object),
+      } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+      expect(r.choices[0]!.message.content).toBe(e.text);
+    }
   });
 });

@@ -99,6 +99,24 @@ describe('Scheduler', () => {
     expect(s.activeCount).toBe(0);
   });
 
+  it('a failing pass ends its jobs with the error, and the next requests are served', async () => {
+    const engine = new ToyEngine();
+    const s = new Scheduler(engine, { maxBatch: 4, maxQueue: 10, prefillTokensPerStep: 1000 });
+    const decode = engine.decode.bind(engine);
+    engine.decode = () => {
+      throw new Error('kernel fault');
+    };
+    const a = run(s, [0], 5);
+    const b = run(s, [7], 5);
+    await expect(a.done).rejects.toThrow('kernel fault');
+    await expect(b.done).rejects.toThrow('kernel fault');
+    engine.decode = decode;
+    const c = run(s, [3], 3);
+    expect(await c.done).toBe('length');
+    expect(c.ids).toEqual([4, 5, 6]);
+    expect(s.activeCount).toBe(0);
+  });
+
   it('refuses with 429 when the queue is full', () => {
     const s = new Scheduler(new ToyEngine(), { maxBatch: 1, maxQueue: 2, prefillTokensPerStep: 1000 });
     const job = { promptIds: [0], maxTokens: 3, sample: argmax, onToken: () => false, onEnd: () => {} };

@@ -37,6 +37,6 @@ describe('tinytalk tokenize', () => {
     writeFileSync(file, JSON.stringify({ model: { type: 'BPE', merges: [] } }));
     const r = tinytalk(['tokenize', '--model', HF_STANDIN(), '--tokenizer', file, 'hi']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^tinytalk: \S*tokenizer\.json: model\.vocab: expected a JSON object, found undefined\n$/);
+    expect(r.stderr).toBe(`tinytalk: ${file}: model.vocab: expected a JSON object, found undefined\n`);
   });
 });

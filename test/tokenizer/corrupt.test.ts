@@ -112,6 +112,9 @@ describe('corrupt Hugging Face tokenizer files', () => {
     ['no <|endoftext|>', () => { const t = parsed(); delete t.model['vocab']['<|endoftext|>']; t.added_tokens = []; return t; }, 'added_tokens'],
     ['another model type', () => { const t = parsed(); t.model['type'] = 'WordPiece'; return t; }, 'model.type'],
     ['another pre-tokenizer', () => ({ ...parsed(), pre_tokenizer: { type: 'Whitespace' } }), 'pre_tokenizer.type'],
+    ['a pre-tokenizer without the regex split', () => ({ ...parsed(), pre_tokenizer: { ...parsed().pre_tokenizer, use_regex: false } }), 'pre_tokenizer.use_regex'],
+    ['BPE dropout', () => { const t = parsed(); t.model['dropout'] = 0.1; return t; }, 'model.dropout'],
+    ['a word suffix', () => { const t = parsed(); t.model['end_of_word_suffix'] = '</w>'; return t; }, 'model.end_of_word_suffix'],
   ])('rejects tokenizer.json with %s', (_, make, field) => {
     const err = formatError(() => load(make()));
     expect(err.file).toBe('tokenizer.json');

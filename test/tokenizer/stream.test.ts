@@ -22,6 +22,8 @@ describe.each([
         const ids = tok.encode(text);
         const parts = streamed(tok, ids);
         expect(parts.join('')).toBe(tok.decode(ids));
+        // ... which is the text itself (the device reads text as a C string: up to a 0x00 byte).
+        if (!text.includes('\0')) expect(parts.join('')).toBe(text);
         // Never half a character: every chunk is well-formed UTF-16 with no replacement character.
         for (const part of parts) expect(part).not.toMatch(/\uFFFD|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
       }),

@@ -1,28 +1,15 @@
 // Gradient check on the random tiny GPT-Neo (window 8, so the local mask matters): our float32
 // forward/backward against the float64 PyTorch-reference loss, logits and every gradient element.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseHfConfig } from '../../src/core/formats/hf-config.js';
-import { parseSafetensors } from '../../src/core/formats/safetensors.js';
-import { countTargets, gpt_backward, gpt_forward, planActivations } from '../../src/core/train/gpt.js';
-import { paramLayout, paramsFromSafetensors } from '../../src/core/train/params.js';
-import { sharedJson, TINY_MODEL } from '../helpers/shared.js';
+import { gpt_backward, gpt_forward, planActivations } from '../../src/core/train/gpt.js';
+import { TINY_MODEL } from '../helpers/shared.js';
+import { referenceCase } from './helpers.js';
 
 describe('tiny GPT-Neo: forward and backward against the float64 reference', () => {
-  const dir = TINY_MODEL();
-  const config = parseHfConfig(readFileSync(join(dir, 'config.json'), 'utf8'), 'config.json');
-  const layout = paramLayout(config);
-  const params = paramsFromSafetensors(layout, parseSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))), 'model.safetensors'));
-  const ref = sharedJson('golden', 'tiny_model', 'grads.json');
-  const B = ref.input_ids.length as number;
-  const T = ref.input_ids[0].length as number;
-  const ids = Int32Array.from(ref.input_ids.flat());
-  const labels = Int32Array.from(ref.labels.flat());
+  const { layout, params, ref, B, T, ids, labels, count } = referenceCase(TINY_MODEL(), 'golden', 'tiny_model', 'grads.json');
   const acts = planActivations(layout, B, T);
-  const count = countTargets(labels, B, T);
   const lossSum = gpt_forward(layout, params, acts, ids, labels, B, T, true);
-  const logits = acts.logits.slice(0, B * T * config.vocabSize);
+  const logits = acts.logits.slice(0, B * T * layout.config.vocabSize);
   const grads = new Float32Array(layout.total);
   gpt_backward(layout, params, grads, acts, ids, labels, B, T, 1 / count);
 

@@ -1,30 +1,17 @@
 // TinyTalk (Hugging Face stand-in): masked loss, per-tensor gradient norms, first gradient values
 // and the parameters after one clipped AdamW step, against the float64 PyTorch reference.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseHfConfig } from '../../src/core/formats/hf-config.js';
-import { parseSafetensors } from '../../src/core/formats/safetensors.js';
-import { countTargets, gpt_backward, gpt_forward, planActivations } from '../../src/core/train/gpt.js';
+import { gpt_backward, gpt_forward, planActivations } from '../../src/core/train/gpt.js';
 import { ADAMW_DEFAULTS, adamw_update, adamwState, clipGradNorm, gradNorm } from '../../src/core/train/optim.js';
-import { paramLayout, paramsFromSafetensors } from '../../src/core/train/params.js';
-import { HF_STANDIN, sharedJson } from '../helpers/shared.js';
+import { HF_STANDIN } from '../helpers/shared.js';
+import { referenceCase } from './helpers.js';
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 
 describe('TinyTalk stand-in: one training step against the float64 reference', () => {
-  const dir = HF_STANDIN();
-  const config = parseHfConfig(readFileSync(join(dir, 'config.json'), 'utf8'), 'config.json');
-  const layout = paramLayout(config);
-  const params = paramsFromSafetensors(layout, parseSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))), 'model.safetensors'));
-  const ref = sharedJson('golden', 'tinytalk_grads.json');
+  const { layout, params, ref, B, T, ids, labels, count } = referenceCase(HF_STANDIN(), 'golden', 'tinytalk_grads.json');
   const want = ref.float64;
-  const B = ref.input_ids.length as number;
-  const T = ref.input_ids[0].length as number;
-  const ids = Int32Array.from(ref.input_ids.flat());
-  const labels = Int32Array.from(ref.labels.flat());
   const acts = planActivations(layout, B, T);
-  const count = countTargets(labels, B, T);
   const loss = gpt_forward(layout, params, acts, ids, labels, B, T) / count;
   const grads = new Float32Array(layout.total);
   gpt_backward(layout, params, grads, acts, ids, labels, B, T, 1 / count);

@@ -17,7 +17,7 @@ export const CHAT_HELP = [
   '/mode [m]       chat, story (type a summary) or raw (continue text); no argument: next mode',
   '/temp <t>       sampling temperature, 0 = greedy',
   '/seed [n]       fix the random seed (every reply starts from it); no argument: random again',
-  '/max <n>        longest reply in tokens; -1 = until the model stops or the context is full',
+  '/max <n>        longest reply in tokens; -1 = until the model stops or the context is full;\n                -2 (firmware) = the device\'s unsafe mode: wrap around the window until the model stops',
   '/stats          show tokens per second after each reply (on/off)',
   '/help           this list',
   '/exit           quit (also Ctrl-D; Ctrl-C stops a reply, a second Ctrl-C quits)',
@@ -27,6 +27,10 @@ function number(arg: string | undefined, what: string): number {
   const n = Number(arg);
   if (arg === undefined || arg.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${what} needs a number`);
   return n;
+}
+
+function maxReplyName(n: number): string {
+  return n === -1 ? 'unlimited' : n === -2 ? 'unsafe (wraps around the window)' : `${n} tokens`;
 }
 
 /** Runs `line` when it is a command; undefined when it is a message for the model. */
@@ -55,7 +59,7 @@ export function runChatCommand(session: ChatSession, line: string): CommandOutco
       return { message: s.seed === undefined ? 'seed: random' : `seed: ${s.seed}` };
     case 'max':
       session.set({ maxReply: number(arg, '/max') });
-      return { message: `max reply: ${s.maxReply < 0 ? 'unlimited' : `${s.maxReply} tokens`} (prompt budget ${session.budget} tokens)` };
+      return { message: `max reply: ${maxReplyName(s.maxReply)} (prompt budget ${session.budget} tokens)` };
     case 'stats':
       return { message: 'stats toggled', toggleStats: true };
     case 'help':

@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js';
 import { engineFor, generateStream, type FinishReason, type GenerateResult } from '../generate/generate.js';
 import type { Engine } from '../model/engine.js';
 import type { Model } from '../model/model.js';
+import { deviceInput } from './device-input.js';
 import { ChatHistory, FIRMWARE_HIST_MAX } from './history.js';
 import { buildPrompt, promptBudget, type BuiltPrompt, type ChatMode } from './prompt.js';
 import { ReplyFilter } from './reply-filter.js';
@@ -15,7 +16,11 @@ export interface ChatSettings {
   temperature: number;
   /** Reference mode only (the device has no top-k). Default: the model's. */
   topK?: number;
-  /** New tokens per reply at most; −1 = until EOS or the context end. Default 44 (the device's). */
+  /**
+   * New tokens per reply at most; −1 = until EOS or the context end. Default 44 (the device's).
+   * Firmware only, −2 = the device's "unsafe" mode: at the window's end generation wraps back to
+   * just after the prompt and goes on until EOS or a new User line; the history is then cleared.
+   */
   maxReply: number;
   /** Every reply starts the random stream from this seed (reproducible replies); default random. */
   seed?: number;
@@ -28,6 +33,8 @@ export interface ChatSettings {
 export type ReplyFinish = FinishReason | 'user' | 'interrupted' | 'empty';
 
 export interface ReplyResult {
+  /** The message as sent: in firmware mode, as the device's input line takes it (deviceInput). */
+  input: string;
   /** The reply as shown and remembered. */
   text: string;
   promptIds: number[];
@@ -36,6 +43,8 @@ export interface ReplyResult {
   /** 'user': the model began a new User line; 'empty': raw prompt over budget, nothing generated. */
   finishReason: ReplyFinish;
   prompt: BuiltPrompt;
+  /** Unsafe mode went round the window: the exchange was remembered, then the history cleared. */
+  wrapped: boolean;
   ms: number;
   tokensPerSecond: number;
 }
@@ -75,8 +84,9 @@ export class ChatSession {
   set(changes: Partial<Omit<ChatSettings, 'firmware' | 'context'>>): void {
     const c = changes;
     if (c.temperature !== undefined && !(c.temperature >= 0 && c.temperature <= 100)) throw new UsageError(`temperature must be a number ≥ 0, got ${c.temperature}`);
-    if (c.maxReply !== undefined && !(Number.isInteger(c.maxReply) && (c.maxReply === -1 || c.maxReply >= 1))) {
-      throw new UsageError(`max reply must be a whole number of tokens ≥ 1, or -1 for no limit; got ${c.maxReply}`);
+    if (c.maxReply !== undefined && !(Number.isInteger(c.maxReply) && (c.maxReply === -1 || c.maxReply >= 1 || (c.maxReply === -2 && this.settings.firmware)))) {
+      const unsafe = this.settings.firmware ? ', or -2 for the device\'s unsafe mode' : '';
+      throw new UsageError(`max reply must be a whole number of tokens ≥ 1, or -1 for no limit${unsafe}; got ${c.maxReply}`);
     }
     if (c.topK !== undefined) {
       if (this.settings.firmware) throw new UsageError('firmware mode samples as the device does: no top-k');
@@ -95,11 +105,16 @@ export class ChatSession {
     this.history.clear();
   }
 
+  /** The message as it is sent: unchanged, or as the device's input line takes it. */
+  input(text: string): string {
+    return this.settings.firmware ? deviceInput(text) : text;
+  }
+
   /** The prompt a message would get now. */
   prepare(text: string): BuiltPrompt {
     const firmware = this.settings.firmware;
     const tok = this.model.tokenizer;
-    return buildPrompt(this.settings.mode, this.history.exchanges, text, {
+    return buildPrompt(this.settings.mode, this.history.exchanges, this.input(text), {
       encode: (t) => tok.encode(t, firmware ? { mode: 'device' } : undefined),
       eosId: this.model.config.eosId,
       budget: this.budget,
@@ -112,8 +127,10 @@ export class ChatSession {
    * reply is remembered when it is non-empty, also after an interrupt. Throws a UsageError when
    * the message alone does not fit (reference mode).
    */
-  async *reply(text: string, signal?: AbortSignal): AsyncGenerator<string, ReplyResult, undefined> {
+  async *reply(message: string, signal?: AbortSignal): AsyncGenerator<string, ReplyResult, undefined> {
     const s = this.settings;
+    const text = this.input(message);
+    if (text === '') throw new UsageError('nothing to send: the device takes only printable ASCII characters');
     const prompt = this.prepare(text);
     if (prompt.tooLong) {
       throw new UsageError(
@@ -122,9 +139,12 @@ export class ChatSession {
     }
     const start = performance.now();
     const done = (reply: string, ids: number[], finishReason: ReplyFinish): ReplyResult => {
+      // Positions used beyond the window mean generation went round it (unsafe mode).
+      const wrapped = prompt.ids.length + ids.length > s.context;
       if (s.mode === 'chat') this.history.push(text, reply);
+      if (wrapped) this.history.clear();
       const ms = performance.now() - start;
-      return { text: reply, promptIds: prompt.ids, ids, finishReason, prompt, ms, tokensPerSecond: ms > 0 ? (ids.length * 1000) / ms : 0 };
+      return { input: text, text: reply, promptIds: prompt.ids, ids, finishReason, prompt, wrapped, ms, tokensPerSecond: ms > 0 ? (ids.length * 1000) / ms : 0 };
     };
     if (prompt.ids.length === 0) return done('', [], 'empty');
 
@@ -132,7 +152,8 @@ export class ChatSession {
       engine: this.engine,
       firmware: s.firmware,
       context: s.context,
-      maxTokens: s.maxReply >= 0 ? s.maxReply : s.context,
+      maxTokens: s.maxReply >= 0 ? s.maxReply : s.maxReply === -2 ? Number.MAX_SAFE_INTEGER : s.context,
+      wrap: s.maxReply === -2,
       temperature: s.temperature,
       topK: s.firmware ? undefined : s.topK,
       seed: s.seed,

@@ -8,7 +8,7 @@
 import { UsageError } from '../errors.js';
 import { dequantizeRow } from '../kernels/matmul.js';
 import type { NeoConfig } from '../model/config.js';
-import type { Engine, PrefillOptions, Sequence } from '../model/engine.js';
+import { checkDecode, checkRewind, checkToken, type Engine, type PrefillOptions, type Sequence } from '../model/engine.js';
 import type { NeoWeights } from '../model/weights.js';
 import type { Matrix, Q4Matrix } from '../tensor.js';
 import { fwGelu, fwLayerNorm, fwSoftmax, q4Matvec, quantizeRow } from './numerics.js';
@@ -19,7 +19,7 @@ const fr = Math.fround;
 export const DEVICE_CONTEXT = 80;
 
 export interface FirmwareOptions {
-  /** KV window in positions (default 80 as on the device), clamped to the model's positions. */
+  /** KV window in positions (default 80 as on the device), at most the model's positions. */
   context?: number;
   /** Most sequences in one decode() (default 8). */
   maxBatch?: number;
@@ -84,9 +84,11 @@ export class FirmwareEngine implements Engine {
     const c = model.config;
     const w = model.weights;
     this.config = c;
-    const ctx = options.context ?? DEVICE_CONTEXT;
-    if (!Number.isInteger(ctx) || ctx < 2) throw new UsageError(`the firmware context must be an integer ≥ 2, got ${ctx}`);
-    this.context = Math.min(ctx, c.maxPositions);
+    const ctx = options.context ?? Math.min(DEVICE_CONTEXT, c.maxPositions);
+    if (!Number.isInteger(ctx) || ctx < 2 || ctx > c.maxPositions) {
+      throw new UsageError(`the firmware context must be an integer from 2 to ${c.maxPositions} (the model's positions), got ${ctx}`);
+    }
+    this.context = ctx;
     this.maxBatch = Math.max(1, options.maxBatch ?? 8);
     this.wte = q4(w.wte, 'wte');
     this.wpe = w.wpe;
@@ -133,9 +135,7 @@ export class FirmwareEngine implements Engine {
 
   rewind(seq: Sequence, length: number): void {
     const s = this.own(seq);
-    if (!Number.isInteger(length) || length < 0 || length > s.length) {
-      throw new UsageError(`cannot rewind a sequence of ${s.length} positions to ${length}`);
-    }
+    checkRewind(s.length, length);
     s.length = length;
   }
 
@@ -168,13 +168,10 @@ export class FirmwareEngine implements Engine {
   }
 
   decode(seqs: readonly Sequence[], tokens: readonly number[]): Float32Array {
+    checkDecode(seqs, tokens, this.maxBatch);
     const B = seqs.length;
-    if (B < 1 || B > this.maxBatch || tokens.length !== B) {
-      throw new UsageError(`decode takes 1 to ${this.maxBatch} sequences and one token each, got ${B} and ${tokens.length}`);
-    }
     for (let i = 0; i < B; i++) {
       const s = this.own(seqs[i]!);
-      for (let j = 0; j < i; j++) if (seqs[j] === s) throw new UsageError('decode got the same sequence twice');
       this.rowSeq[i] = s;
       this.rowPos[i] = Math.min(s.length, this.context - 1);
       this.rowTok[i] = this.token(tokens[i]!);
@@ -196,10 +193,7 @@ export class FirmwareEngine implements Engine {
   }
 
   private token(id: number): number {
-    if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) {
-      throw new UsageError(`token id ${id} is outside the vocabulary (0..${this.config.vocabSize - 1})`);
-    }
-    return id;
+    return checkToken(id, this.config.vocabSize);
   }
 
   /** 3.2 steps 1–2 for rows 0..n of the row tables; leaves the residual stream in x. */

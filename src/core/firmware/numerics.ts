@@ -2,6 +2,7 @@
 // float32 everywhere, Math.fround after every +, −, ×, ÷, in the device's summation order.
 // exp and tanh follow the host C library (libm.ts); the ESP32's newlib may differ by an ulp (doc section 10).
 import { halfTable } from '../halfs.js';
+import { q4DeviceMatvec } from '../kernels/device.js';
 import { QBLOCK, type Q4Matrix } from '../tensor.js';
 import { expf, tanhf } from './libm.js';
 
@@ -12,6 +13,7 @@ const fr = Math.fround;
  * index order, then acc += scale × (a0 + a1). For n input vectors: x (n, cols), y (n, rows).
  */
 export function q4Matvec(y: Float32Array, x: Float32Array, w: Q4Matrix, n = 1): void {
+  if (q4DeviceMatvec(y, x, w, n)) return; // the same sums, four rows per SIMD vector
   const { rows } = w;
   for (let t = 0; t < n; t++) {
     let r = 0;

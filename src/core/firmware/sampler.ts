@@ -7,6 +7,9 @@ import { fwSoftmax } from './numerics.js';
 
 const fr = Math.fround;
 
+/** The device's default temperature (firmware-format.md 5.1). */
+export const DEVICE_TEMPERATURE = 0.8;
+
 export class FirmwareSampler {
   private readonly temperature: number;
   private readonly rng: XorShift64Star;

@@ -242,10 +242,11 @@ function readQ4(bytes: Uint8Array, offset: number, rows: number, cols: number, v
   const scales = new Uint16Array(rows * nb); // (rows, nb)
   const nibbles = new Uint8Array(rows * nb * 16); // (rows, nb, 16)
   if (version === 2) {
-    // Blocks of 18 bytes: bf16 scale, then 16 nibble bytes.
+    // Blocks of 18 bytes: bf16 scale, then 16 nibble bytes (copied byte by byte: a subarray per
+    // block would cost more than the copy).
     for (let blk = 0, o = offset; blk < rows * nb; blk++, o += 18) {
       scales[blk] = bytes[o]! | (bytes[o + 1]! << 8);
-      nibbles.set(bytes.subarray(o + 2, o + 18), blk * 16);
+      for (let k = 0, to = blk * 16; k < 16; k++) nibbles[to + k] = bytes[o + 2 + k]!;
     }
   } else {
     // Rows of nb scales (padded to 16 bytes), then nb nibble groups.

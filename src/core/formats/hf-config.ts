@@ -33,11 +33,8 @@ export function neoConfigFromJson(raw: Record<string, unknown>, file: string): N
   // attention_types is what transformers reads; a config carrying only the expanded list is read from that.
   const attentionLayers =
     raw.attention_types === undefined && Array.isArray(raw.attention_layers)
-      ? expandAttentionTypes([[raw.attention_layers, 1]], file)
-      : expandAttentionTypes(raw.attention_types, file);
-  if (attentionLayers.length !== numLayers) {
-    throw new FormatError(file, 'attention_types', `one entry per layer (num_layers = ${numLayers})`, `${attentionLayers.length} layers`);
-  }
+      ? expandAttentionTypes([[raw.attention_layers, 1]], numLayers, file)
+      : expandAttentionTypes(raw.attention_types, numLayers, file);
   if (raw.attention_layers !== undefined && JSON.stringify(raw.attention_layers) !== JSON.stringify(attentionLayers)) {
     throw new FormatError(file, 'attention_layers', `the expansion of attention_types (${attentionLayers.join(', ')})`, describe(raw.attention_layers));
   }
@@ -71,11 +68,11 @@ export function neoConfigFromJson(raw: Record<string, unknown>, file: string): N
   };
 }
 
-/** [[["global","local"], 4]] → global, local, global, local, … (8 layers). */
-function expandAttentionTypes(value: unknown, file: string): AttentionKind[] {
+/** [[["global","local"], 4]] → global, local, global, local, … (8 layers); counted before expanding. */
+function expandAttentionTypes(value: unknown, numLayers: number, file: string): AttentionKind[] {
   const expected = 'a list of [[kinds...], repeat] with kinds "global" or "local"';
   if (!Array.isArray(value) || value.length === 0) throw new FormatError(file, 'attention_types', expected, describe(value));
-  const layers: AttentionKind[] = [];
+  let count = 0;
   for (const item of value) {
     const ok =
       Array.isArray(item) &&
@@ -84,12 +81,13 @@ function expandAttentionTypes(value: unknown, file: string): AttentionKind[] {
       item[0].length > 0 &&
       item[0].every((k: unknown) => k === 'global' || k === 'local') &&
       Number.isSafeInteger(item[1]) &&
-      item[1] >= 1 &&
-      item[1] <= 100_000;
+      item[1] >= 1;
     if (!ok) throw new FormatError(file, 'attention_types', expected, JSON.stringify(item));
-    for (let r = 0; r < item[1]; r++) layers.push(...(item[0] as AttentionKind[]));
+    count += item[0].length * item[1];
   }
-  return layers;
+  // A lying repeat count is refused here, before it can allocate a huge list.
+  if (count !== numLayers) throw new FormatError(file, 'attention_types', `one entry per layer (num_layers = ${numLayers})`, `${count} layers`);
+  return value.flatMap(([kinds, repeat]: [AttentionKind[], number]) => Array.from({ length: repeat }, () => kinds).flat());
 }
 
 /** generation_config.json: the sampling keys it sets; the model card's defaults for the rest. */

@@ -4,7 +4,7 @@
 // (firmware-format.md 5.5): context end, then token limit, then the forward pass and the draw.
 import { UsageError } from '../errors.js';
 import { FirmwareEngine } from '../firmware/engine.js';
-import { FirmwareSampler } from '../firmware/sampler.js';
+import { DEVICE_TEMPERATURE, FirmwareSampler } from '../firmware/sampler.js';
 import type { Engine } from '../model/engine.js';
 import type { Model } from '../model/model.js';
 import { Transformer } from '../model/transformer.js';
@@ -17,7 +17,7 @@ export type FinishReason = 'eos' | 'length' | 'stop' | 'context';
 export interface GenerateOptions {
   /** New tokens at most (default model.generation.maxNewTokens). */
   maxTokens?: number;
-  /** Defaults: model.generation (model card: 0.7, top-k 40, top-p 1, penalty 1); min-p 0. */
+  /** Defaults: model.generation (model card: 0.7, top-k 40, top-p 1, penalty 1); min-p 0. Firmware mode: 0.8, the device's. */
   temperature?: number;
   topK?: number;
   topP?: number;
@@ -74,7 +74,7 @@ export function encodePrompt(model: Model, prompt: string | readonly number[], f
 export function engineFor(model: Model, options: Pick<GenerateOptions, 'firmware' | 'context'> = {}): Engine {
   return options.firmware
     ? new FirmwareEngine(model, { context: options.context, maxBatch: 1 })
-    : new Transformer(model, { context: Math.min(options.context ?? model.config.maxPositions, model.config.maxPositions), maxBatch: 1 });
+    : new Transformer(model, { context: options.context, maxBatch: 1 });
 }
 
 interface Picker {
@@ -84,9 +84,9 @@ interface Picker {
 
 function picker(model: Model, o: GenerateOptions): Picker {
   const g = model.generation;
-  const temperature = o.temperature ?? g.temperature;
   const seed = o.seed ?? randomSeed();
   if (o.firmware) {
+    const temperature = o.temperature ?? DEVICE_TEMPERATURE;
     for (const [name, v] of [['top-k', o.topK], ['top-p', o.topP], ['min-p', o.minP], ['repetition penalty', o.repetitionPenalty]] as const) {
       if (v !== undefined) throw new UsageError(`firmware mode samples as the device does (temperature and seed only); drop ${name}`);
     }
@@ -96,7 +96,7 @@ function picker(model: Model, o: GenerateOptions): Picker {
   }
   return new Sampler(
     {
-      temperature,
+      temperature: o.temperature ?? g.temperature,
       topK: o.topK ?? g.topK,
       topP: o.topP ?? g.topP,
       minP: o.minP ?? 0,

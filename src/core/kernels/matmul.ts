@@ -2,32 +2,30 @@
 // has them, the plain-JavaScript ones otherwise (same results to within float rounding).
 import type { Matrix } from '../tensor.js';
 import { matmulJs } from './js.js';
-import { kernelArray, kernelMemory, matmulWasm } from './wasm.js';
+import { kernelArray, kernelMemory, matmulWasm, setWasmWanted, wasmKernels } from './wasm.js';
 
 export { dequantize, dequantizeRow, dotRow } from './js.js';
 
 export type KernelBackend = 'wasm' | 'js';
-
-let wanted: KernelBackend = 'wasm';
 
 /**
  * y = x · Wᵀ (+ bias): n input vectors through one weight matrix.
  * x (n, W.cols), y (n, W.rows), bias (W.rows).
  */
 export function matmul(y: Float32Array, x: Float32Array, w: Matrix, n: number, bias?: Float32Array): void {
-  const k = wanted === 'wasm' ? kernelMemory() : null;
+  const k = wasmKernels();
   if (k) matmulWasm(k, y, x, w, n, bias);
   else matmulJs(y, x, w, n, bias);
 }
 
-/** Chooses the kernels ('js' to compare, or where WebAssembly must not be used). */
+/** Chooses the kernels, all of them ('js' to compare, or where WebAssembly must not be used). */
 export function setKernelBackend(backend: KernelBackend): void {
-  wanted = backend;
+  setWasmWanted(backend === 'wasm');
 }
 
 /** The kernels matmul() runs now, and how many threads split large products. */
 export function kernelInfo(): { backend: KernelBackend; sharedMemory: boolean; threads: number } {
-  const k = wanted === 'wasm' ? kernelMemory() : null;
+  const k = wasmKernels();
   return k ? { backend: 'wasm', sharedMemory: k.shared, threads: k.threads } : { backend: 'js', sharedMemory: false, threads: 1 };
 }
 

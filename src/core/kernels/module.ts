@@ -40,12 +40,35 @@ export function compileKernels(shared: boolean): WebAssembly.Module {
 /** attend(out, q, k, v, span, D, hs, scale, scores) of kernels.as. */
 export type AttendKernel = (out: number, q: number, k: number, v: number, span: number, D: number, hs: number, scale: number, scores: number) => void;
 
+/** attendRows(table, first, n, step, D, hs, scale, scores) of kernels.as. */
+export type AttendRowsKernel = (table: number, first: number, n: number, step: number, D: number, hs: number, scale: number, scores: number) => void;
+
+/** gelu(p, count) of kernels.as: gelu_new in place over count floats. */
+export type GeluKernel = (p: number, count: number) => void;
+
+/** expand(kind, dst, w, aux, rows, cols) of kernels.as: a stored matrix's float32 values. */
+export type ExpandKernel = (kind: number, dst: number, w: number, aux: number, rows: number, cols: number) => void;
+
+/** q4Device(y, x, sc, nib, n, rows, cols) of kernels.as: Q4_0 products in the firmware's order. */
+export type Q4DeviceKernel = (y: number, x: number, sc: number, nib: number, n: number, rows: number, cols: number) => void;
+
 export interface Kernels {
   matmul: MatmulKernel;
   attend: AttendKernel;
+  attendRows: AttendRowsKernel;
+  gelu: GeluKernel;
+  expand: ExpandKernel;
+  q4Device: Q4DeviceKernel;
 }
 
 export function instantiateKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): Kernels {
   const { exports } = new WebAssembly.Instance(module, { env: { memory } });
-  return { matmul: exports['matmul'] as MatmulKernel, attend: exports['attend'] as AttendKernel };
+  return {
+    matmul: exports['matmul'] as MatmulKernel,
+    attend: exports['attend'] as AttendKernel,
+    attendRows: exports['attendRows'] as AttendRowsKernel,
+    gelu: exports['gelu'] as GeluKernel,
+    expand: exports['expand'] as ExpandKernel,
+    q4Device: exports['q4Device'] as Q4DeviceKernel,
+  };
 }

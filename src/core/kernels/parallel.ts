@@ -1,42 +1,69 @@
 // Splitting one kernel call over threads that share the kernel memory. The caller writes the
 // call into a control block, wakes the workers with Atomics, runs slice 0 itself and waits for
 // the others. Worker threads (src/node/threads, or Web Workers) run serveSlices().
-import { instantiateKernels, type MatmulKernel } from './module.js';
+import { instantiateKernels, type Kernels } from './module.js';
 
 // Control block: int32 words at a fixed place in the kernel memory.
 const GEN = 0; // bumped once per call; workers sleep on it
 const DONE = 1; // slices finished by workers
 const STOP = 2; // 1: workers return
 const SLICES = 3; // threads taking part in this call
-const ARGS = 4; // kind, y, x, w, aux, bias, n, rows, cols
+const OP = 4; // which kernel: MATMUL or ATTEND
+const ARGS = 5; // the kernel's arguments (below)
 export const CONTROL_WORDS = 16;
 
-/** Rows [r0, r1) of slice s out of count: contiguous, near-equal shares. */
-function sliceRows(rows: number, s: number, count: number): [number, number] {
-  return [Math.floor((rows * s) / count), Math.floor((rows * (s + 1)) / count)];
+const MATMUL = 0; // args: kind, y, x, w, aux, bias, n, rows, cols — slices are row ranges of W
+const ATTEND = 1; // args: table, n, D, hs, scale (float32 bits), scores, scores stride — slices take every SLICES-th row
+
+const bits = new Int32Array(1);
+const bitsF32 = new Float32Array(bits.buffer);
+
+function runSlice(kernels: Kernels, ctl: Int32Array, s: number): void {
+  const a = ARGS;
+  const count = ctl[SLICES]!;
+  if (ctl[OP] === MATMUL) {
+    // rows [r0, r1) of W: contiguous, near-equal shares
+    const rows = ctl[a + 7]!;
+    const r0 = Math.floor((rows * s) / count), r1 = Math.floor((rows * (s + 1)) / count);
+    if (r0 < r1) kernels.matmul(ctl[a]!, ctl[a + 1]!, ctl[a + 2]!, ctl[a + 3]!, ctl[a + 4]!, ctl[a + 5]!, ctl[a + 6]!, rows, ctl[a + 8]!, r0, r1);
+  } else {
+    bits[0] = ctl[a + 4]!;
+    kernels.attendRows(ctl[a]!, s, ctl[a + 1]!, count, ctl[a + 2]!, ctl[a + 3]!, bitsF32[0]!, ctl[a + 5]! + s * ctl[a + 6]!);
+  }
 }
 
-function runSlice(kernel: MatmulKernel, ctl: Int32Array, s: number): void {
-  const a = ARGS;
-  const rows = ctl[a + 7]!;
-  const [r0, r1] = sliceRows(rows, s, ctl[SLICES]!);
-  if (r0 < r1) kernel(ctl[a]!, ctl[a + 1]!, ctl[a + 2]!, ctl[a + 3]!, ctl[a + 4]!, ctl[a + 5]!, ctl[a + 6]!, rows, ctl[a + 8]!, r0, r1);
-}
-
-/** Runs one call over `threads` slices: slice 0 here, the others on the workers. */
-export function runSliced(
-  kernel: MatmulKernel, ctl: Int32Array, threads: number,
-  kind: number, y: number, x: number, w: number, aux: number, bias: number, n: number, rows: number, cols: number,
-): void {
-  const a = ARGS;
-  ctl[a] = kind, ctl[a + 1] = y, ctl[a + 2] = x, ctl[a + 3] = w, ctl[a + 4] = aux;
-  ctl[a + 5] = bias, ctl[a + 6] = n, ctl[a + 7] = rows, ctl[a + 8] = cols;
+/** Wakes the workers for the call in the control block, runs slice 0 here, waits for the rest. */
+function run(kernels: Kernels, ctl: Int32Array, threads: number): void {
   ctl[SLICES] = threads;
   Atomics.store(ctl, DONE, 0);
   Atomics.add(ctl, GEN, 1);
   Atomics.notify(ctl, GEN);
-  runSlice(kernel, ctl, 0);
+  runSlice(kernels, ctl, 0);
   for (let d = Atomics.load(ctl, DONE); d < threads - 1; d = Atomics.load(ctl, DONE)) Atomics.wait(ctl, DONE, d);
+}
+
+/** matmul over `threads` slices of the rows of W: slice 0 here, the others on the workers. */
+export function matmulSliced(
+  kernels: Kernels, ctl: Int32Array, threads: number,
+  kind: number, y: number, x: number, w: number, aux: number, bias: number, n: number, rows: number, cols: number,
+): void {
+  const a = ARGS;
+  ctl[OP] = MATMUL;
+  ctl[a] = kind, ctl[a + 1] = y, ctl[a + 2] = x, ctl[a + 3] = w, ctl[a + 4] = aux;
+  ctl[a + 5] = bias, ctl[a + 6] = n, ctl[a + 7] = rows, ctl[a + 8] = cols;
+  run(kernels, ctl, threads);
+}
+
+/** attendRows over `threads` interleaved slices of the n rows; slice s uses scores + s·stride. */
+export function attendSliced(
+  kernels: Kernels, ctl: Int32Array, threads: number,
+  table: number, n: number, D: number, hs: number, scale: number, scores: number, stride: number,
+): void {
+  const a = ARGS;
+  ctl[OP] = ATTEND;
+  bitsF32[0] = scale;
+  ctl[a] = table, ctl[a + 1] = n, ctl[a + 2] = D, ctl[a + 3] = hs, ctl[a + 4] = bits[0]!, ctl[a + 5] = scores, ctl[a + 6] = stride;
+  run(kernels, ctl, threads);
 }
 
 /** Tells waiting workers to return. */
@@ -51,7 +78,7 @@ export function stopWorkers(ctl: Int32Array): void {
  * many slices), report, repeat until stopped. `index` ≥ 1; slice 0 is the caller's.
  */
 export function serveSlices(module: WebAssembly.Module, memory: WebAssembly.Memory, controlAt: number, index: number, ready: () => void): void {
-  const kernel = instantiateKernels(module, memory).matmul;
+  const kernels = instantiateKernels(module, memory);
   const ctl = new Int32Array(memory.buffer, controlAt, CONTROL_WORDS);
   Atomics.store(ctl, STOP, 0);
   let gen = Atomics.load(ctl, GEN);
@@ -61,7 +88,7 @@ export function serveSlices(module: WebAssembly.Module, memory: WebAssembly.Memo
     gen = Atomics.load(ctl, GEN);
     if (Atomics.load(ctl, STOP)) return;
     if (index < ctl[SLICES]!) {
-      runSlice(kernel, ctl, index);
+      runSlice(kernels, ctl, index);
       Atomics.add(ctl, DONE, 1);
       Atomics.notify(ctl, DONE);
     }

@@ -3,7 +3,7 @@
 import type { Matrix } from '../tensor.js';
 import type { LayerNormWeights, NeoLayerWeights, NeoWeights } from '../model/weights.js';
 import { dequantizeRow } from './js.js';
-import { kernelArray, kernelMemory, placeArray, type KernelMemory } from './wasm.js';
+import { expandWasm, kernelArray, kernelMemory, placeArray, type KernelMemory } from './wasm.js';
 
 export interface PlaceOptions {
   /**
@@ -14,10 +14,12 @@ export interface PlaceOptions {
   float32?: boolean;
 }
 
-/** The float32 values of m, decoded row by row straight into the kernel memory. */
+/** The float32 values of m, decoded straight into the kernel memory (by the SIMD kernel where it can). */
 function expandMatrix(k: KernelMemory, m: Matrix): Matrix {
   const data = kernelArray(k, m.rows * m.cols);
-  for (let r = 0; r < m.rows; r++) dequantizeRow(m, r, data.subarray(r * m.cols, (r + 1) * m.cols));
+  if (!expandWasm(k, data, m)) {
+    for (let r = 0; r < m.rows; r++) dequantizeRow(m, r, data.subarray(r * m.cols, (r + 1) * m.cols));
+  }
   return { type: 'f32', rows: m.rows, cols: m.cols, data: placeArray(k, data) };
 }
 

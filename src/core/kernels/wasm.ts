@@ -4,7 +4,7 @@
 // never detaches views handed out earlier and workers can run the same kernels on it.
 import type { Matrix } from '../tensor.js';
 import { compileKernels, instantiateKernels, kernelKind, type Kernels } from './module.js';
-import { CONTROL_WORDS, runSliced, stopWorkers } from './parallel.js';
+import { CONTROL_WORDS, matmulSliced, stopWorkers } from './parallel.js';
 
 const PAGE = 65536;
 const MAX_PAGES = 65536; // 4 GiB of address space, reserved not committed
@@ -71,6 +71,18 @@ export function kernelMemory(): KernelMemory | null {
   return state;
 }
 
+/** False after setKernelBackend('js'): the kernels then run their plain-JS code. */
+let wasmWanted = true;
+
+export function setWasmWanted(on: boolean): void {
+  wasmWanted = on;
+}
+
+/** The kernel memory when the WebAssembly kernels are to run (available and not switched off). */
+export function wasmKernels(): KernelMemory | null {
+  return wasmWanted ? kernelMemory() : null;
+}
+
 function grow(k: KernelMemory, end: number): void {
   const have = k.memory.buffer.byteLength;
   if (end > have) {
@@ -106,8 +118,9 @@ function release(k: KernelMemory, at: number, bytes: number): void {
   let i = 0;
   while (i < free.length && free[i]! < at) i += 2;
   free.splice(i, 0, at, size);
-  if (i + 2 < free.length && free[i]! + free[i + 1]! === free[i + 2]) free.splice(i + 1, 2, free[i + 1]! + free[i + 3]!);
-  if (i > 0 && free[i - 2]! + free[i - 1]! === free[i]) free.splice(i - 1, 2, free[i - 1]! + free[i + 1]!), (i -= 2);
+  // [at, size, next at, next size] → [at, size + next size]; likewise with the region before
+  if (i + 2 < free.length && free[i]! + free[i + 1]! === free[i + 2]) free.splice(i + 1, 3, free[i + 1]! + free[i + 3]!);
+  if (i > 0 && free[i - 2]! + free[i - 1]! === free[i]) free.splice(i - 1, 3, free[i - 1]! + free[i + 1]!), (i -= 2);
   if (free[i]! + free[i + 1]! === k.top) (k.top = free[i]!), free.splice(i, 2);
 }
 
@@ -215,7 +228,7 @@ export function matmulWasm(k: KernelMemory, y: Float32Array, x: Float32Array, w:
   const kind = kernelKind(w);
   const threads = Math.min(k.threads, rows >> 2);
   if (threads > 1 && n * rows * cols >= PARALLEL_MIN_MACS) {
-    runSliced(k.kernels.matmul, k.control!, threads, kind, yAt!, xAt!, wAt!, auxAt!, biasAt!, n, rows, cols);
+    matmulSliced(k.kernels, k.control!, threads, kind, yAt!, xAt!, wAt!, auxAt!, biasAt!, n, rows, cols);
   } else {
     k.kernels.matmul(kind, yAt!, xAt!, wAt!, auxAt!, biasAt!, n, rows, cols, 0, rows);
   }
@@ -224,6 +237,33 @@ export function matmulWasm(k: KernelMemory, y: Float32Array, x: Float32Array, w:
     const o = yAt! >> 2;
     for (let i = 0; i < n * rows; i++) y[i] = f32[o + i]!;
   }
+}
+
+/**
+ * dst (rows, cols) = the float32 values of w, decoded by the SIMD kernel (exact: a 16-bit float
+ * or a block scale times a small integer). dst must be a view of the shared kernel memory
+ * (kernelArray()); returns false, writing nothing, where it is not.
+ */
+export function expandWasm(k: KernelMemory, dst: Float32Array, w: Matrix): boolean {
+  const dstAt = offsetOf(k, dst);
+  if (!k.shared || dstAt === undefined || dst.length < w.rows * w.cols) return false;
+  const main = w.type === 'q4_0' || w.type === 'q8_0' ? w.scales : w.data;
+  const aux = w.type === 'q4_0' ? w.nibbles : w.type === 'q8_0' ? w.codes : undefined;
+  // stored arrays outside the memory pass through a temporary region (weights are copied once)
+  const temp = (a: ArrayBufferView | undefined): [number, number] => {
+    if (!a) return [0, 0];
+    const at = offsetOf(k, a);
+    if (at !== undefined) return [at, 0];
+    const t = allocate(k, a.byteLength);
+    copyIn(k, a, a.byteLength, t);
+    return [t, a.byteLength];
+  };
+  const [wAt, wTemp] = temp(main);
+  const [auxAt, auxTemp] = temp(aux);
+  k.kernels.expand(kernelKind(w), dstAt, wAt, auxAt, w.rows, w.cols);
+  if (wTemp) release(k, wAt, wTemp);
+  if (auxTemp) release(k, auxAt, auxTemp);
+  return true;
 }
 
 /** Sets how many threads (the caller included) split large products; workers must be serving. */

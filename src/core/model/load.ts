@@ -120,10 +120,13 @@ export function neoWeightsFromSafetensors(st: Safetensors, config: NeoConfig): N
   };
 }
 
-/** A firmware model blob (CRDP v2/v3) with its CTK2 tokenizer blob. */
-export function modelFromCrdp(modelBytes: Uint8Array, tokenizerBytes: Uint8Array, path: string, tokenizerPath: string): Model {
+/**
+ * A firmware model blob (CRDP v2/v3) with its CTK2 tokenizer blob, or with another tokenizer of the
+ * same vocabulary (e.g. the pruned tokenizer.json of the Hugging Face checkpoint).
+ */
+export function modelFromCrdp(modelBytes: Uint8Array, tokenizerBlob: Uint8Array | Tokenizer, path: string, tokenizerPath: string): Model {
   const crdp = readCrdp(modelBytes, path);
-  const tokenizer = loadCtk2(tokenizerBytes, tokenizerPath);
+  const tokenizer = tokenizerBlob instanceof Uint8Array ? loadCtk2(tokenizerBlob, tokenizerPath) : tokenizerBlob;
   const { vocabSize, eosId } = crdp.config;
   if (tokenizer.vocabSize !== vocabSize) {
     throw new FormatError(tokenizerPath, 'vocab_size', `${vocabSize} (the model's, ${path})`, String(tokenizer.vocabSize));

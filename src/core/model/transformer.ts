@@ -7,11 +7,12 @@
 // sequence; either way each matmul runs once over all rows. Scratch for the largest pass is
 // allocated when the Transformer is made; nothing is allocated per token.
 import { UsageError } from '../errors.js';
-import { attendRow } from '../kernels/attention.js';
+import { gelu } from '../kernels/activation.js';
+import { attendRows } from '../kernels/attention.js';
 import { activationArray, dequantizeRow, matmul } from '../kernels/matmul.js';
 import type { NeoConfig } from './config.js';
-import type { Engine, PrefillOptions, Sequence } from './engine.js';
-import { geluNew, layerNorm } from './layers.js';
+import { checkDecode, checkRewind, checkToken, type Engine, type PrefillOptions, type Sequence } from './engine.js';
+import { layerNorm } from './layers.js';
 import type { NeoWeights } from './weights.js';
 
 export interface TransformerOptions {
@@ -52,6 +53,8 @@ export class Transformer implements Engine {
   private readonly rowSeq: KVCache[]; // (N) sequence of each row
   private readonly rowPos: Int32Array; // (N) position of each row
   private readonly rowTok: Int32Array; // (N) token of each row
+  private readonly rowFirst: Int32Array; // (N) offset of each row's first attended key in its cache
+  private readonly rowSpan: Int32Array; // (N) keys each row attends to
 
   constructor(model: { config: NeoConfig; weights: NeoWeights }, options: TransformerOptions = {}) {
     const c = model.config;
@@ -79,6 +82,8 @@ export class Transformer implements Engine {
     this.rowSeq = new Array<KVCache>(n);
     this.rowPos = new Int32Array(n);
     this.rowTok = new Int32Array(n);
+    this.rowFirst = new Int32Array(n);
+    this.rowSpan = new Int32Array(n);
   }
 
   newSequence(): Sequence {
@@ -88,9 +93,7 @@ export class Transformer implements Engine {
 
   rewind(seq: Sequence, length: number): void {
     const s = this.own(seq);
-    if (!Number.isInteger(length) || length < 0 || length > s.length) {
-      throw new UsageError(`cannot rewind a sequence of ${s.length} positions to ${length}`);
-    }
+    checkRewind(s.length, length);
     s.length = length;
   }
 
@@ -125,14 +128,11 @@ export class Transformer implements Engine {
   }
 
   decode(seqs: readonly Sequence[], tokens: readonly number[]): Float32Array {
+    checkDecode(seqs, tokens, this.maxBatch);
     const B = seqs.length;
-    if (B < 1 || B > this.maxBatch || tokens.length !== B) {
-      throw new UsageError(`decode takes 1 to ${this.maxBatch} sequences and one token each, got ${B} and ${tokens.length}`);
-    }
     for (let i = 0; i < B; i++) {
       const s = this.own(seqs[i]!);
       if (s.length >= this.context) throw new UsageError(`the sequence is full: the context holds ${this.context} positions`);
-      for (let j = 0; j < i; j++) if (seqs[j] === s) throw new UsageError('decode got the same sequence twice');
       this.rowSeq[i] = s;
       this.rowPos[i] = s.length;
       this.rowTok[i] = this.token(tokens[i]!);
@@ -151,10 +151,7 @@ export class Transformer implements Engine {
   }
 
   private token(id: number): number {
-    if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) {
-      throw new UsageError(`token id ${id} is outside the vocabulary (0..${this.config.vocabSize - 1})`);
-    }
-    return id;
+    return checkToken(id, this.config.vocabSize);
   }
 
   /** The transformer body for rows 0..n of the row tables; leaves the residual stream in x. */
@@ -176,17 +173,18 @@ export class Transformer implements Engine {
       matmul(k, xn, lw.k, n, lw.qkvBias?.k);
       matmul(v, xn, lw.v, n, lw.qkvBias?.v);
       // every row's key and value go into its cache before any row attends (prefill rows see each other)
+      // (a plain loop: no subarray objects per row and token)
       for (let i = 0; i < n; i++) {
         const o = (l * this.context + this.rowPos[i]!) * D;
-        this.rowSeq[i]!.k.set(k.subarray(i * D, (i + 1) * D), o);
-        this.rowSeq[i]!.v.set(v.subarray(i * D, (i + 1) * D), o);
+        const { k: K, v: V } = this.rowSeq[i]!;
+        for (let d = 0; d < D; d++) K[o + d] = k[i * D + d]!, V[o + d] = v[i * D + d]!;
       }
       this.attention(l, n);
       matmul(proj, att, lw.out, n, lw.outBias);
       for (let j = 0; j < n * D; j++) x[j] = x[j]! + proj[j]!;
       layerNorm(xn, x, lw.ln2.weight, lw.ln2.bias, n, eps);
       matmul(h, xn, lw.fc, n, lw.fcBias);
-      geluNew(h, n * F);
+      gelu(h, n * F);
       matmul(proj, h, lw.proj, n, lw.projBias);
       for (let j = 0; j < n * D; j++) x[j] = x[j]! + proj[j]!;
     }
@@ -196,14 +194,15 @@ export class Transformer implements Engine {
   private attention(l: number, n: number): void {
     const { hiddenSize: D, numHeads: H, windowSize, attentionScale } = this.config;
     const local = this.config.attentionLayers[l] === 'local';
-    const { q, att, scores } = this;
+    const { q, att, scores, rowFirst, rowSpan } = this;
     for (let i = 0; i < n; i++) {
       const pos = this.rowPos[i]!;
-      const { k: K, v: Vc } = this.rowSeq[i]!;
       const lo = local ? Math.max(0, pos - windowSize + 1) : 0;
-      const span = pos - lo + 1;
-      attendRow(att, i * D, q, i * D, K, Vc, (l * this.context + lo) * D, span, D, H, attentionScale, scores);
+      rowSpan[i] = pos - lo + 1;
+      rowFirst[i] = (l * this.context + lo) * D;
     }
+    // one call for all rows: the kernels split many rows (a prompt) over their threads
+    attendRows(att, q, this.rowSeq, rowFirst, rowSpan, n, D, H, attentionScale, scores);
   }
 
   /** out[0..rows) = final LayerNorm of residual rows first..first+rows, times wteᵀ: (rows, V). */

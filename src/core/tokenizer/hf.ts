@@ -68,10 +68,16 @@ function fromTokenizerJson(source: string, file: string): Tokenizer {
     const p = jsonObject(pre, file, 'pre_tokenizer');
     if (p['type'] !== 'ByteLevel') throw new FormatError(file, 'pre_tokenizer.type', '"ByteLevel" (GPT-2)', describe(p['type']));
     if (p['add_prefix_space'] === true) throw new FormatError(file, 'pre_tokenizer.add_prefix_space', 'false', 'true');
+    if (p['use_regex'] === false) throw new FormatError(file, 'pre_tokenizer.use_regex', "true (GPT-2's regex split)", 'false');
   }
   const model = jsonObject(root['model'], file, 'model');
   if (model['type'] !== undefined && model['type'] !== 'BPE') throw new FormatError(file, 'model.type', '"BPE"', describe(model['type']));
   if (model['ignore_merges'] === true) throw new FormatError(file, 'model.ignore_merges', 'false (GPT-2 BPE)', 'true');
+  // Settings GPT-2 leaves off that would change the ids: random merge dropout, word affixes.
+  if (model['dropout'] != null && model['dropout'] !== 0) throw new FormatError(file, 'model.dropout', 'null (deterministic BPE)', describe(model['dropout']));
+  for (const key of ['continuing_subword_prefix', 'end_of_word_suffix']) {
+    if (model[key] != null && model[key] !== '') throw new FormatError(file, `model.${key}`, 'none (GPT-2 uses no affixes)', describe(model[key]));
+  }
   const vocab = jsonObject(model['vocab'], file, 'model.vocab');
   const list = model['merges'];
   if (!Array.isArray(list)) throw new FormatError(file, 'model.merges', 'an array of merges', describe(list));

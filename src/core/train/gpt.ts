@@ -5,10 +5,8 @@
 // the classifier tied to wte, and the shifted loss (logits[t] scored against labels[t + 1],
 // label −100 = no loss). Dot products accumulate in float64 (JS numbers) and are stored as float32.
 import { UsageError } from '../errors.js';
+import { IGNORE_LABEL as IGNORE } from './data.js';
 import type { ParamLayout } from './params.js';
-
-/** Label value that carries no loss (PyTorch's ignore_index). */
-export const IGNORE = -100;
 
 // ----------------------------------------------------------------------------
 // encoder: token + position embeddings

@@ -3,7 +3,7 @@
 // the peak resident memory of a chat-sized generation. Medians over several runs.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Engine } from '../../core/model/engine.js';
+import type { Engine, Sequence } from '../../core/model/engine.js';
 import type { Model } from '../../core/model/model.js';
 import { argmax } from '../../core/generate/sampler.js';
 
@@ -28,6 +28,14 @@ export interface BenchResult {
   load_ms: number;
   first_token_ms: number;
   peak_rss_mb: number;
+  /**
+   * The same rates over the process's CPU time (user + sys, every thread) instead of the wall
+   * clock: with one thread, what an idle machine gives, however loaded this one is.
+   */
+  decode_tokens_per_cpu_second: number;
+  prefill_tokens_per_cpu_second: number;
+  /** CPU time of the probe process from its start to the first token. */
+  first_token_cpu_ms: number;
 }
 
 export const DECODE_PROMPT_TOKENS = 16;
@@ -44,6 +52,12 @@ export function promptIds(model: Model, n: number): number[] {
   const ids: number[] = [];
   while (ids.length < n) ids.push(...base);
   return ids.slice(0, n);
+}
+
+/** CPU time of this process so far (user + sys, all threads), ms. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 const median = (xs: number[]): number => {
@@ -65,14 +79,21 @@ export async function loadEngine(ref: string, o: Pick<BenchOptions, 'mode' | 'we
   return { model: placed, engine: new Transformer(placed, { context: model.config.maxPositions, maxBatch: 1 }) };
 }
 
-/** Greedy decoding without stops: the first token from the prompt pass, then one decode() per token. */
-export function greedy(engine: Engine, prompt: readonly number[], newTokens: number, onFirst?: () => void): { decodeMs: number } {
-  const seq = engine.newSequence();
+/**
+ * Greedy decoding without stops: the first token from the prompt pass, then one decode() per
+ * token. In `seq` (rewound to empty) when given: a chat reuses its cache rather than making one.
+ */
+export function greedy(
+  engine: Engine, prompt: readonly number[], newTokens: number, onFirst?: () => void, seq?: Sequence,
+): { decodeMs: number; decodeCpuMs: number } {
+  if (seq) engine.rewind(seq, 0);
+  else seq = engine.newSequence();
   let token = argmax(engine.prefill(seq, prompt));
   onFirst?.();
   const t0 = performance.now();
+  const c0 = cpuMs();
   for (let i = 1; i < newTokens; i++) token = argmax(engine.decode([seq], [token]));
-  return { decodeMs: performance.now() - t0 };
+  return { decodeMs: performance.now() - t0, decodeCpuMs: cpuMs() - c0 };
 }
 
 /** Decode and prompt speed in this process, load time of fresh loads. */
@@ -88,22 +109,31 @@ async function inProcess(ref: string, o: BenchOptions) {
   const { model, engine } = loaded!;
   const decodePrompt = promptIds(model, DECODE_PROMPT_TOKENS);
   const longPrompt = promptIds(model, PREFILL_TOKENS);
-  greedy(engine, decodePrompt, 32); // warm-up: let the JIT compile the hot paths
-  engine.prefill(engine.newSequence(), longPrompt);
+  // one cache for every run, as a chat keeps its own (a fresh one costs page faults, not compute)
+  const seq = engine.newSequence();
+  greedy(engine, decodePrompt, 32, undefined, seq); // warm-up: let the JIT compile the hot paths
+  engine.rewind(seq, 0);
+  engine.prefill(seq, longPrompt);
   const decode: number[] = [];
+  const decodeCpu: number[] = [];
   const prefill: number[] = [];
+  const prefillCpu: number[] = [];
   for (let r = 0; r < o.runs; r++) {
-    decode.push(((DECODE_NEW_TOKENS - 1) * 1000) / greedy(engine, decodePrompt, DECODE_NEW_TOKENS).decodeMs);
-    const seq = engine.newSequence();
+    const g = greedy(engine, decodePrompt, DECODE_NEW_TOKENS, undefined, seq);
+    decode.push(((DECODE_NEW_TOKENS - 1) * 1000) / g.decodeMs);
+    decodeCpu.push(((DECODE_NEW_TOKENS - 1) * 1000) / g.decodeCpuMs);
+    engine.rewind(seq, 0);
     const t0 = performance.now();
+    const c0 = cpuMs();
     engine.prefill(seq, longPrompt);
     prefill.push((PREFILL_TOKENS * 1000) / (performance.now() - t0));
+    prefillCpu.push((PREFILL_TOKENS * 1000) / (cpuMs() - c0));
   }
-  return { decode: median(decode), prefill: median(prefill), load: median(loads) };
+  return { decode: median(decode), prefill: median(prefill), load: median(loads), decodeCpu: median(decodeCpu), prefillCpu: median(prefillCpu) };
 }
 
 /** The first-token probe: a fresh `tinytalk bench --probe` process, timed from its spawn. */
-function probe(ref: string, o: BenchOptions): Promise<{ firstTokenMs: number; peakRssMb: number }> {
+function probe(ref: string, o: BenchOptions): Promise<{ firstTokenMs: number; firstTokenCpuMs: number; peakRssMb: number }> {
   const bin = fileURLToPath(new URL('../../../bin/tinytalk.js', import.meta.url));
   const args = [bin, 'bench', '--probe', '--model', ref, '--threads', String(o.threads), '--mode', o.mode, '--weights', o.weights];
   return new Promise((resolve, reject) => {
@@ -120,8 +150,9 @@ function probe(ref: string, o: BenchOptions): Promise<{ firstTokenMs: number; pe
     child.on('error', reject);
     child.on('close', (code) => {
       const m = /peak-rss-mb (\S+)/.exec(out);
-      if (code !== 0 || !m) reject(new Error(`the first-token probe failed (exit ${code}): ${err.trim() || out.trim()}`));
-      else resolve({ firstTokenMs, peakRssMb: Number(m[1]) });
+      const cpu = /first-token (\S+)/.exec(out);
+      if (code !== 0 || !m || !cpu) reject(new Error(`the first-token probe failed (exit ${code}): ${err.trim() || out.trim()}`));
+      else resolve({ firstTokenMs, firstTokenCpuMs: Number(cpu[1]), peakRssMb: Number(m[1]) });
     });
   });
 }
@@ -129,14 +160,14 @@ function probe(ref: string, o: BenchOptions): Promise<{ firstTokenMs: number; pe
 /** Inside the probe process: first token as soon as possible, then a chat-sized generation. */
 export async function runProbe(ref: string, o: BenchOptions): Promise<void> {
   const { engine, model } = await loadEngine(ref, o);
-  greedy(engine, promptIds(model, DECODE_PROMPT_TOKENS), DECODE_NEW_TOKENS, () => process.stdout.write('first-token\n'));
+  greedy(engine, promptIds(model, DECODE_PROMPT_TOKENS), DECODE_NEW_TOKENS, () => process.stdout.write(`first-token ${cpuMs().toFixed(1)}\n`));
   process.stdout.write(`peak-rss-mb ${(process.resourceUsage().maxRSS / 1024).toFixed(1)}\n`);
 }
 
 export async function benchModel(ref: string, o: BenchOptions): Promise<BenchResult> {
   const probes = [];
   for (let r = 0; r < Math.max(3, o.runs); r++) probes.push(await probe(ref, o));
-  const { decode, prefill, load } = await inProcess(ref, o);
+  const { decode, prefill, load, decodeCpu, prefillCpu } = await inProcess(ref, o);
   return {
     model: ref,
     mode: o.mode,
@@ -148,5 +179,8 @@ export async function benchModel(ref: string, o: BenchOptions): Promise<BenchRes
     load_ms: Math.round(load * 10) / 10,
     first_token_ms: Math.round(median(probes.map((p) => p.firstTokenMs)) * 10) / 10,
     peak_rss_mb: Math.round(median(probes.map((p) => p.peakRssMb)) * 10) / 10,
+    decode_tokens_per_cpu_second: Math.round(decodeCpu),
+    prefill_tokens_per_cpu_second: Math.round(prefillCpu),
+    first_token_cpu_ms: Math.round(median(probes.map((p) => p.firstTokenCpuMs)) * 10) / 10,
   };
 }

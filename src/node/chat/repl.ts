@@ -5,6 +5,7 @@
 // notes and command answers go to stderr so stdout holds only replies.
 import { createInterface } from 'node:readline';
 import { runChatCommand } from '../../core/chat/commands.js';
+import { DEVICE_INPUT_MAX } from '../../core/chat/device-input.js';
 import { ChatSession, type ChatSettings, type ReplyResult } from '../../core/chat/session.js';
 import { TinyTalkError } from '../../core/errors.js';
 import type { Model } from '../../core/model/model.js';
@@ -17,6 +18,14 @@ export interface ReplOptions {
   json?: boolean;
   /** What --model named, for the banner. */
   modelName: string;
+  /** Default: process.stdin, stdout and stderr; interactive when input and output are terminals. */
+  io?: ReplIO;
+}
+
+export interface ReplIO {
+  input: NodeJS.ReadableStream & { isTTY?: boolean };
+  output: NodeJS.WritableStream & { isTTY?: boolean };
+  errors: NodeJS.WritableStream;
 }
 
 const CYAN = '\x1b[36m';
@@ -33,21 +42,22 @@ function describe(model: Model, session: ChatSession, name: string): string {
   const src = model.source;
   const what = src.format === 'crdp' ? `firmware blob v${src.version ?? '?'}` : src.format;
   const numerics = s.firmware ? 'firmware mode (device numerics, sampler and history rules)' : 'float32 reference';
-  return `${name} (${what}, ${src.path}): ${numerics}, ${s.context}-token context, mode ${s.mode}, temperature ${s.temperature}`;
+  return `${name} (${what}${src.path === name ? '' : `, ${src.path}`}): ${numerics}, ${s.context}-token context, mode ${s.mode}, temperature ${s.temperature}`;
 }
 
 export async function runRepl(model: Model, o: ReplOptions): Promise<void> {
   const session = new ChatSession(model, o.settings);
-  const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
-  const out = process.stdout;
+  const io = o.io ?? { input: process.stdin, output: process.stdout, errors: process.stderr };
+  const interactive = Boolean(io.input.isTTY && io.output.isTTY);
+  const out = io.output;
   const note = (text: string): void => {
-    process.stderr.write(interactive ? `${DIM}${text}${RESET}\n` : `${text}\n`);
+    io.errors.write(interactive ? `${DIM}${text}${RESET}\n` : `${text}\n`);
   };
   let stats = o.stats ?? false;
   note(describe(model, session, o.modelName));
   if (interactive) note('Type a message and press Enter; /help lists the commands.');
 
-  const rl = createInterface({ input: process.stdin, output: interactive ? out : undefined, terminal: interactive });
+  const rl = createInterface({ input: io.input, output: interactive ? out : undefined, terminal: interactive });
   let reply: AbortController | undefined;
   let armed = false; // a Ctrl-C was pressed: the next one quits
   let quitting = false;
@@ -66,7 +76,8 @@ export async function runRepl(model: Model, o: ReplOptions): Promise<void> {
   });
 
   let droppedShown = false;
-  const after = (r: ReplyResult): void => {
+  const after = (r: ReplyResult, message: string): void => {
+    if (r.input !== message) note(`(sent as the device's keyboard takes it: printable ASCII, at most ${DEVICE_INPUT_MAX} characters)`);
     if (r.prompt.cut) {
       note(r.finishReason === 'empty' ? '[empty] (the text is longer than the prompt budget; the device generates nothing)' : `(message cut to the ${session.budget}-token prompt budget, as the device does)`);
     }
@@ -76,6 +87,7 @@ export async function runRepl(model: Model, o: ReplOptions): Promise<void> {
     droppedShown = r.prompt.dropped > 0;
     if (r.finishReason === 'context') note('(the context is full: the reply stops here; /new starts a fresh conversation, /max sets a shorter reply)');
     if (r.finishReason === 'interrupted') note('(stopped)');
+    if (r.wrapped) note(`(context wrapped - ${r.ids.length} tokens - new conversation)`);
     if (stats) note(`${r.ids.length} tok / ${(r.ms / 1000).toFixed(2)} s (${r.tokensPerSecond.toFixed(1)} tok/s)`);
   };
 
@@ -125,10 +137,10 @@ export async function runRepl(model: Model, o: ReplOptions): Promise<void> {
       out.write(res.finishReason === 'empty' ? '' : `${RESET}\n`);
     } else if (o.json) {
       const { text: t, promptIds, ids, finishReason, tokensPerSecond } = res;
-      out.write(`${JSON.stringify({ text: t, prompt_ids: promptIds, ids, finish_reason: finishReason, kept: res.prompt.kept, dropped: res.prompt.dropped, tokens_per_second: tokensPerSecond })}\n`);
+      out.write(`${JSON.stringify({ text: t, prompt_ids: promptIds, ids, finish_reason: finishReason, kept: res.prompt.kept, dropped: res.prompt.dropped, wrapped: res.wrapped, tokens_per_second: tokensPerSecond })}\n`);
     } else {
       out.write(`${replyLine(res.text)}\n`);
     }
-    after(res);
+    after(res, text);
   }
 }

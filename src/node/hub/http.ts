@@ -1,6 +1,7 @@
 // Talking to a Hugging Face hub server: what a file is (HEAD: commit, ETag, size, where its bytes
 // are) and fetching its bytes into a `.incomplete` file that resumes with Range after a dropped
-// connection, restarts cleanly when the server ignores Range, and is checked before it is used.
+// connection or a stalled one, restarts cleanly when the server ignores Range, and is checked
+// before it is used. Timeouts follow huggingface_hub (HF_HUB_ETAG_TIMEOUT, HF_HUB_DOWNLOAD_TIMEOUT).
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rm, stat } from 'node:fs/promises';
@@ -15,9 +16,18 @@ export interface RemoteFile {
   size?: number;
   /** Where to GET the bytes (after the hub's redirect to its file store). */
   url: string;
+  /** The bytes are on another host (a file store's signed URL): HF_TOKEN is not sent there. */
+  elsewhere: boolean;
 }
 
-export type Progress = (file: string, received: number, total: number | undefined) => void;
+/** How to talk to the server: headers for every request, and how long to wait for it. */
+export interface Connection {
+  headers: Record<string, string>;
+  /** A HEAD unanswered after this long fails as if the server were unreachable. */
+  headTimeoutMs: number;
+  /** A download that receives nothing for this long counts as a dropped connection. */
+  stallTimeoutMs: number;
+}
 
 const MAX_REDIRECTS = 5;
 const ATTEMPTS = 5;
@@ -38,10 +48,10 @@ function sizeHeader(h: Headers, ...names: string[]): number | undefined {
  * HEAD of one file. Returns undefined when the server says the file is not there (404 without a
  * missing-repository code); throws a UsageError naming repo and file for every other refusal.
  */
-export async function headFile(url: string, what: string, headers: Record<string, string>): Promise<RemoteFile | undefined> {
+export async function headFile(url: string, what: string, c: Connection): Promise<RemoteFile | undefined> {
   let at = url;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-    const res = await fetch(at, { method: 'HEAD', redirect: 'manual', headers });
+    const res = await fetch(at, { method: 'HEAD', redirect: 'manual', headers: c.headers, signal: AbortSignal.timeout(c.headTimeoutMs) });
     const h = res.headers;
     const etag = h.get('x-linked-etag') ?? h.get('etag');
     const location = h.get('location');
@@ -49,7 +59,10 @@ export async function headFile(url: string, what: string, headers: Record<string
       const next = new URL(location, at).href;
       // The hub answers a large (LFS) file with a redirect to its file store carrying the metadata;
       // a redirect without it (a renamed repository) is followed.
-      if (etag) return { commit: h.get('x-repo-commit') ?? undefined, etag: normalizeEtag(etag), size: sizeHeader(h, 'x-linked-size'), url: next };
+      if (etag) {
+        const elsewhere = new URL(next).origin !== new URL(url).origin;
+        return { commit: h.get('x-repo-commit') ?? undefined, etag: normalizeEtag(etag), size: sizeHeader(h, 'x-linked-size'), url: next, elsewhere };
+      }
       at = next;
       continue;
     }
@@ -60,6 +73,7 @@ export async function headFile(url: string, what: string, headers: Record<string
         etag: normalizeEtag(etag),
         size: sizeHeader(h, 'x-linked-size', 'content-length'),
         url: at,
+        elsewhere: new URL(at).origin !== new URL(url).origin,
       };
     }
     const code = h.get('x-error-code');
@@ -85,9 +99,27 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** One GET from `offset` into `dest`; returns when the body ended (or throws when it broke off). */
-async function fetchInto(file: RemoteFile, dest: string, offset: number, headers: Record<string, string>, progress: (n: number) => void): Promise<void> {
-  const res = await fetch(file.url, { headers: offset > 0 ? { ...headers, Range: `bytes=${offset}-` } : headers });
+/** One GET from `offset` into `dest`; returns when the body ended (or throws when it broke off or stalled). */
+async function fetchInto(file: RemoteFile, dest: string, offset: number, c: Connection, progress: (n: number) => void): Promise<void> {
+  const stall = new AbortController();
+  const timer = setTimeout(() => stall.abort(new Error(`no data for ${c.stallTimeoutMs / 1000} s`)), c.stallTimeoutMs);
+  try {
+    await fetchBody(file, dest, offset, c, stall.signal, (n) => {
+      timer.refresh(); // data arrived: the connection is alive
+      progress(n);
+    });
+  } catch (err) {
+    throw stall.signal.aborted ? stall.signal.reason : err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function fetchBody(file: RemoteFile, dest: string, offset: number, c: Connection, signal: AbortSignal, progress: (n: number) => void): Promise<void> {
+  const headers = { ...c.headers };
+  if (file.elsewhere) delete headers.authorization;
+  if (offset > 0) headers.Range = `bytes=${offset}-`;
+  const res = await fetch(file.url, { headers, signal });
   if (res.status === 416) {
     // What we hold is not a prefix the server recognises: start over.
     await res.body?.cancel();
@@ -122,14 +154,14 @@ async function sha256Of(path: string): Promise<string> {
  * or an earlier run left there. Throws after ATTEMPTS broken attempts; the partial file is kept
  * for the next run to resume, but a file of the wrong size or hash is deleted.
  */
-export async function downloadTo(file: RemoteFile, dest: string, what: string, headers: Record<string, string>, onProgress?: (received: number) => void): Promise<void> {
+export async function downloadTo(file: RemoteFile, dest: string, what: string, c: Connection, onProgress?: (received: number) => void): Promise<void> {
   let lastError: unknown;
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const have = await sizeOf(dest);
     if (file.size !== undefined && have === file.size) break;
     if (file.size !== undefined && have > file.size) await rm(dest, { force: true });
     try {
-      await fetchInto(file, dest, file.size !== undefined && have > file.size ? 0 : have, headers, (n) => onProgress?.(n));
+      await fetchInto(file, dest, file.size !== undefined && have > file.size ? 0 : have, c, (n) => onProgress?.(n));
       lastError = undefined;
       if (file.size === undefined || (await sizeOf(dest)) === file.size) break;
       lastError = new Error(`the connection ended after ${await sizeOf(dest)} of ${file.size} bytes`);

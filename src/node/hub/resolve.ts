@@ -1,14 +1,15 @@
 // Hub ids (`owner/name[@revision]`) → a local directory holding the checkpoint. Downloads once into
 // the Hugging Face cache (shared with Python), works offline from that cache, and reads an offline
 // mirror directory when HF_ENDPOINT is a path or file:// URL. Settings come from the environment:
-// HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, HF_HUB_CACHE / HF_HOME.
+// HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, HF_HUB_CACHE / HF_HOME, HF_HUB_ETAG_TIMEOUT,
+// HF_HUB_DOWNLOAD_TIMEOUT.
 import { mkdir, rename } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../../core/errors.js';
 import { pathKind } from '../files.js';
 import { hubCacheDir, RepoCache } from './cache.js';
-import { downloadTo, headFile, type RemoteFile } from './http.js';
+import { downloadTo, headFile, type Connection, type RemoteFile } from './http.js';
 import { progressBar } from './progress.js';
 
 export interface ResolveOptions {
@@ -51,6 +52,7 @@ export async function resolveModelRef(ref: string, options: ResolveOptions = {})
   const mirror = mirrorDir(endpoint);
   if (mirror !== undefined) {
     // A mirror holds one version of each repository, used in place.
+    if (revision !== 'main') throw new UsageError(`${repo}@${revision}: a mirror directory (HF_ENDPOINT=${endpoint}) holds one version of each repository; drop the revision`);
     const dir = join(mirror, repo);
     if ((await pathKind(join(dir, 'config.json'))) !== 'file') throw new UsageError(`${repo} is not in the mirror ${mirror} (HF_ENDPOINT): expected ${dir}/config.json`);
     return dir;
@@ -59,23 +61,48 @@ export async function resolveModelRef(ref: string, options: ResolveOptions = {})
   const offline = ['1', 'true', 'yes', 'on'].includes((env.HF_HUB_OFFLINE ?? '').toLowerCase());
   if (offline) {
     const dir = await cachedSnapshot(cache, revision);
-    if (dir === undefined) throw new UsageError(`${repo}@${revision} is not in the cache ${cache.dir} and HF_HUB_OFFLINE is set: download it once online`);
+    if (dir === undefined) throw new UsageError(`${repo}@${revision} is not in the cache ${cache.dir} and HF_HUB_OFFLINE is set: download it once online, or ${offlineHint(repo)}`);
     return dir;
   }
   const headers: Record<string, string> = { 'user-agent': 'tinytalk' };
   if (env.HF_TOKEN) headers.authorization = `Bearer ${env.HF_TOKEN}`;
-  const download = new Download(cache, endpoint, repo, revision, headers, options.onProgress ?? progressBar());
+  const connection: Connection = {
+    headers,
+    headTimeoutMs: seconds(env, 'HF_HUB_ETAG_TIMEOUT') * 1000,
+    stallTimeoutMs: seconds(env, 'HF_HUB_DOWNLOAD_TIMEOUT') * 1000,
+  };
+  const download = new Download(cache, endpoint, repo, revision, connection, options.onProgress ?? progressBar());
   try {
     return await download.run();
   } catch (err) {
+    const why = unreachable(err, connection);
+    if (why === undefined) throw err;
     // No network: a model cached earlier still works.
-    if (err instanceof TypeError && /fetch failed/.test(err.message)) {
-      const dir = await cachedSnapshot(cache, revision);
-      if (dir !== undefined) return dir;
-      throw new UsageError(`cannot reach ${endpoint} (${String((err.cause as Error | undefined)?.message ?? err.message)}) and ${repo}@${revision} is not cached in ${cache.dir}`);
-    }
-    throw err;
+    const dir = await cachedSnapshot(cache, revision);
+    if (dir !== undefined) return dir;
+    throw new UsageError(`cannot reach ${endpoint} (${why}) and ${repo}@${revision} is not cached in ${cache.dir}: ${offlineHint(repo)}`);
   }
+}
+
+/** A timeout setting in seconds (huggingface_hub's names), default 10. */
+function seconds(env: NodeJS.ProcessEnv, name: string): number {
+  const v = env[name];
+  if (v === undefined || v === '') return 10;
+  const n = Number(v);
+  if (!(n > 0)) throw new UsageError(`${name} must be a number of seconds > 0, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** Why the server could not be reached, or undefined when the error is something else. */
+function unreachable(err: unknown, c: Connection): string | undefined {
+  if (err instanceof TypeError && /fetch failed/.test(err.message)) return String((err.cause as Error | undefined)?.message ?? err.message);
+  if (err instanceof Error && err.name === 'TimeoutError') return `no answer in ${c.headTimeoutMs / 1000} s`;
+  return undefined;
+}
+
+/** What to do without the network: an offline mirror or a local model. */
+function offlineHint(repo: string): string {
+  return `use an offline mirror (HF_ENDPOINT=/path/to/mirror holding ${repo}/config.json, model.safetensors, tokenizer.json) or a local model (--model <directory, .safetensors or firmware .bin>)`;
 }
 
 /** The snapshot of a revision when the cache holds a complete checkpoint for it. */
@@ -97,7 +124,7 @@ class Download {
     private readonly endpoint: string,
     private readonly repo: string,
     private readonly revision: string,
-    private readonly headers: Record<string, string>,
+    private readonly connection: Connection,
     private readonly onProgress: NonNullable<ResolveOptions['onProgress']>,
   ) {}
 
@@ -118,7 +145,7 @@ class Download {
   private async fetch(file: string, required: boolean): Promise<boolean> {
     const rev = encodeURIComponent(this.commit ?? this.revision);
     const url = `${this.endpoint}/${this.repo}/resolve/${rev}/${file}`;
-    const remote = await headFile(url, this.what(file), this.headers);
+    const remote = await headFile(url, this.what(file), this.connection);
     this.commit ??= remote?.commit ?? this.revision;
     if (remote === undefined) {
       if (required) throw new UsageError(`${this.what(file)} not found on ${this.endpoint} (HTTP 404): is this a TinyTalk / GPT-Neo checkpoint?`);
@@ -135,7 +162,7 @@ class Download {
     if ((await pathKind(blob)) === 'file') return;
     await mkdir(dirname(blob), { recursive: true });
     const partial = `${blob}.incomplete`;
-    await downloadTo(remote, partial, this.what(file), this.headers, (n) => this.onProgress(file, n, remote.size));
+    await downloadTo(remote, partial, this.what(file), this.connection, (n) => this.onProgress(file, n, remote.size));
     await rename(partial, blob);
   }
 }

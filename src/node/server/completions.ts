@@ -51,7 +51,8 @@ export function handleCompletion(
   const created = Math.floor(Date.now() / 1000);
   const base = { id, object: chat ? 'chat.completion.chunk' : 'text_completion', created, model: model.id };
   const reply = model.replyText(request.stop, request.kind === 'chat');
-  const sse = request.stream ? new SseStream(res) : undefined;
+  // Set once the job is queued: a refusal (429) must still be able to send its own status.
+  let sse: SseStream | undefined;
   let text = '';
   let completionTokens = 0;
   const submitted = performance.now();
@@ -63,7 +64,6 @@ export function handleCompletion(
     else if (chat) sse.send({ ...base, choices: [{ index: 0, delta: { content: delta }, logprobs: null, finish_reason: null }] });
     else sse.send({ ...base, choices: [{ index: 0, text: delta, logprobs: null, finish_reason: null }] });
   };
-  if (sse && chat) sse.send({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] });
 
   const finish = (reason: FinishReason) => {
     const end = performance.now();
@@ -120,6 +120,11 @@ export function handleCompletion(
       finish(result.reason);
     },
   });
+  // The scheduler calls back from its next step at the earliest, so the stream opens in time.
+  if (request.stream) {
+    sse = new SseStream(res);
+    if (chat) sse.send({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] });
+  }
   // A client that goes away frees its slot before the next forward pass.
   res.on('close', () => {
     if (!done) handle.cancel();

@@ -78,6 +78,11 @@ function readCommon(body: Body, maxTokensLimit: number): CommonRequest {
   if (body.model !== undefined && typeof body.model !== 'string') throw badParam('model', 'a string', body.model);
   const n = optNumber(body, 'n', -Infinity, Infinity);
   if (n !== undefined && n !== 1) throw badParam('n', '1 (one choice per request)', n);
+  // Known but unsupported: refused rather than silently answered without them.
+  const logprobs = body.logprobs;
+  if (logprobs !== undefined && logprobs !== null && logprobs !== false && logprobs !== 0) {
+    throw badParam('logprobs', 'false or unset (this server does not return log-probabilities)', logprobs);
+  }
   // max_completion_tokens is the newer name of max_tokens in the chat API.
   const maxName = body.max_completion_tokens !== undefined && body.max_completion_tokens !== null ? 'max_completion_tokens' : 'max_tokens';
   const maxTokens = body[maxName];

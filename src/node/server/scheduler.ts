@@ -160,12 +160,22 @@ export class Scheduler {
 
   private finish(slot: Slot, reason: FinishReason): void {
     this.remove(slot);
-    slot.job.onEnd({ reason });
+    this.end(slot, { reason });
   }
 
   private fail(slot: Slot, error: unknown): void {
+    const cancelled = slot.cancelled; // remove() marks it
     this.remove(slot);
-    if (!slot.cancelled) slot.job.onEnd({ error });
+    if (!cancelled) this.end(slot, { error });
+  }
+
+  /** A job's own handler failing must not stop the loop that serves all the others. */
+  private end(slot: Slot, result: { reason: FinishReason } | { error: unknown }): void {
+    try {
+      slot.job.onEnd(result);
+    } catch (error) {
+      console.error('tinytalk serve: a response handler failed:', error);
+    }
   }
 
   private remove(slot: Slot): void {

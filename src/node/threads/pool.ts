@@ -13,11 +13,13 @@ export interface KernelThreads {
 }
 
 /** The workers serving now, each as the promise of its exit. */
-let running: Array<{ exited: Promise<void> }> = [];
+let running: Array<{ worker: Worker; exited: Promise<void> }> = [];
 
 async function stopAll(): Promise<void> {
   const k = kernelMemory();
   if (k && running.length > 0) releaseWorkers(k);
+  // ref again while waiting: an unref'd worker's exit alone would not keep the process alive
+  for (const w of running) w.worker.ref();
   await Promise.all(running.map((w) => w.exited));
   running = [];
 }
@@ -29,7 +31,7 @@ function startWorker(url: URL, workerData: unknown): Worker {
   return new Worker(boot, { eval: true, workerData });
 }
 
-function spawn(index: number): Promise<{ exited: Promise<void> }> {
+function spawn(index: number): Promise<{ worker: Worker; exited: Promise<void> }> {
   const k = kernelMemory()!;
   const source = import.meta.url.endsWith('.ts');
   const worker = startWorker(new URL(source ? './worker.ts' : './worker.js', import.meta.url), {
@@ -39,7 +41,7 @@ function spawn(index: number): Promise<{ exited: Promise<void> }> {
   return new Promise((resolve, reject) => {
     worker.once('message', () => {
       worker.unref();
-      resolve({ exited });
+      resolve({ worker, exited });
     });
     worker.once('error', reject);
   });

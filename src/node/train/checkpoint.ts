@@ -2,7 +2,7 @@
 // settings), written into a temporary directory that then replaces the previous checkpoint, so a
 // kill at any moment leaves a complete checkpoint behind.
 import { existsSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FormatError } from '../../core/errors.js';
 import { hfCheckpointFiles } from '../../core/export/hf.js';
@@ -10,7 +10,7 @@ import { parseSafetensors, writeSafetensors } from '../../core/formats/safetenso
 import type { Model } from '../../core/model/model.js';
 import { paramsFromSafetensors, paramsToTensors, weightsFromParams, type ParamLayout } from '../../core/train/params.js';
 import type { AdamWState } from '../../core/train/optim.js';
-import { readBytes, readText } from '../files.js';
+import { readBytes, readText, writeFileAtomic } from '../files.js';
 
 export const STATE_FILE = 'training-state.json';
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
@@ -50,32 +50,23 @@ export function existingCheckpoint(out: string): string | undefined {
   return undefined;
 }
 
-async function writeDurable(path: string, data: Uint8Array | string): Promise<void> {
-  const fh = await open(path, 'wx');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 export async function saveCheckpoint(
   out: string, model: Model, layout: ParamLayout, params: Float32Array, adam: AdamWState, state: TrainingState,
 ): Promise<string> {
   const dir = checkpointDir(out);
   const tmp = join(out, `.model.${process.pid}.tmp`);
   const old = `${dir}.old`;
-  await rm(tmp, { recursive: true, force: true });
+  // also the temporary directories a killed run left behind
+  for (const name of await readdir(out)) if (/^\.model\.\d+\.tmp$/.test(name)) await rm(join(out, name), { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   const files = hfCheckpointFiles({ config: layout.config, weights: weightsFromParams(layout, params), tokenizer: model.tokenizer, generation: model.generation });
-  for (const [name, bytes] of files) await writeDurable(join(tmp, name), bytes);
+  for (const [name, bytes] of files) await writeFileAtomic(join(tmp, name), bytes);
   const moments = [
     ...paramsToTensors(layout, adam.m).map((t) => ({ ...t, name: `exp_avg.${t.name}` })),
     ...paramsToTensors(layout, adam.v).map((t) => ({ ...t, name: `exp_avg_sq.${t.name}` })),
   ];
-  await writeDurable(join(tmp, OPTIMIZER_FILE), writeSafetensors(moments, { format: 'pt', adam_step: String(adam.t) }));
-  await writeDurable(join(tmp, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
+  await writeFileAtomic(join(tmp, OPTIMIZER_FILE), writeSafetensors(moments, { format: 'pt', adam_step: String(adam.t) }));
+  await writeFileAtomic(join(tmp, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
   await rm(old, { recursive: true, force: true });
   if (existsSync(dir)) await rename(dir, old);
   await rename(tmp, dir);

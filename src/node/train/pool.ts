@@ -30,15 +30,16 @@ interface Thread {
   close(): Promise<void>;
 }
 
-/** The worker script beside this module (its TypeScript source when running under tsx/vitest). */
-function workerScript(): { url: URL; execArgv: string[] } {
-  const ts = import.meta.url.endsWith('.ts');
-  return { url: new URL(ts ? './worker.ts' : './worker.js', import.meta.url), execArgv: ts ? ['--import', 'tsx'] : [] };
+/** The worker beside this module; from the TypeScript sources (tests) it first registers tsx's loader. */
+function startWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url));
+  const url = new URL('./worker.ts', import.meta.url);
+  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); })`;
+  return new Worker(boot, { eval: true });
 }
 
 async function spawnThread(init: WorkerInit): Promise<Thread> {
-  const { url, execArgv } = workerScript();
-  const worker = new Worker(url, { execArgv });
+  const worker = startWorker();
   let pending: { resolve(v: number): void; reject(e: Error): void } | undefined;
   const fail = (e: Error) => {
     pending?.reject(e);

@@ -14,7 +14,7 @@ import {
 import { paramLayout, paramsFromWeights } from '../../core/train/params.js';
 import { lossCurveSvg, type CurvePoint } from '../../core/train/plot.js';
 import { deriveSeed, mulberry32, permutation } from '../../core/train/rng.js';
-import { writeFileAtomic } from '../files.js';
+import { pathKind, writeFileAtomic } from '../files.js';
 import { loadModel } from '../load.js';
 import { existingCheckpoint, loadOptimizer, loadTrainingState, saveCheckpoint, type TrainingState } from './checkpoint.js';
 import { fingerprint, prepareData, type PreparedData } from './dataset.js';
@@ -117,6 +117,9 @@ function curves(file: string): { train: CurvePoint[]; val: CurvePoint[] } {
 }
 
 export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<TrainResult> {
+  for (const [flag, file] of [['--data', o.data], ['--val-data', o.valData]] as const) {
+    if (file !== undefined && (await pathKind(file)) !== 'file') throw new UsageError(`${flag} ${file}: no such file`);
+  }
   await mkdir(o.out, { recursive: true });
   const resumeDir = o.resume ? existingCheckpoint(o.out) : undefined;
   if (o.resume && !resumeDir) throw new UsageError(`--resume: no checkpoint in ${o.out} (expected ${join(o.out, 'model')})`);

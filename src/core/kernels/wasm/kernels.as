@@ -1,10 +1,14 @@
-// WebAssembly SIMD kernels, AssemblyScript source (compiled by scripts/build.mjs; the .as
-// extension keeps tsc away). y (n, rows) = x (n, cols) · Wᵀ (+ bias) over rows [r0, r1), for
-// every stored weight type. Pointers are byte offsets into the imported memory; all
-// accumulation is float32 (SIMD lanes), codes and 16-bit floats are widened exactly.
-// Tokens are taken four at a time so each decoded weight row serves four inputs (prefill).
+// WebAssembly SIMD kernels, AssemblyScript source (compiled by scripts/build-kernels.mjs; the
+// .as extension keeps tsc away). Pointers are byte offsets into the imported memory.
+// - matmul: y (n, rows) = x (n, cols) · Wᵀ (+ bias) over rows [r0, r1), for every stored weight
+//   type; float32 accumulation in SIMD lanes, codes and 16-bit floats widened exactly. Prompts:
+//   four tokens at a time, so each decoded weight row serves four inputs.
+// - expand: a stored matrix's float32 values (placing weights as float32).
+// - attend, attendRows: attention of query rows over cached keys and values.
+// - gelu: gelu_new in place.
+// - q4Device: Q4_0 products in the firmware's summation order, bit for bit.
 
-// Matrix kinds, as numbered by src/core/kernels/runtime.ts.
+// Matrix kinds, as numbered by src/core/kernels/module.ts (kernelKind).
 const F32: i32 = 0;
 const BF16: i32 = 1;
 const F16: i32 = 2;
@@ -37,6 +41,13 @@ const Q8_F16: i32 = 6;
   return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
 
+// [Σ a, Σ b, Σ c, Σ d]: the four horizontal sums as one vector.
+@inline function hsum4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = f32x4.add(v128.shuffle<f32>(a, b, 0, 1, 4, 5), v128.shuffle<f32>(a, b, 2, 3, 6, 7));
+  const cd = f32x4.add(v128.shuffle<f32>(c, d, 0, 1, 4, 5), v128.shuffle<f32>(c, d, 2, 3, 6, 7));
+  return f32x4.add(v128.shuffle<f32>(ab, cd, 0, 2, 4, 6), v128.shuffle<f32>(ab, cd, 1, 3, 5, 7));
+}
+
 @inline function biasOf(bias: usize, r: i32): f32 {
   return bias ? load<f32>(bias + (<usize>r << 2)) : 0;
 }
@@ -50,7 +61,36 @@ function f32Rows(y: usize, x: usize, w: usize, bias: usize, n: i32, rows: i32, c
   let t = 0;
   for (; t + 4 <= n; t += 4) {
     const x0 = x + <usize>t * rowBytes, x1 = x0 + rowBytes, x2 = x1 + rowBytes, x3 = x2 + rowBytes;
-    for (let r = r0; r < r1; r++) {
+    const yt = y + ((<usize>t * rows) << 2);
+    const yStride = <usize>rows << 2;
+    let r = r0;
+    // 4 tokens × 2 rows per step: each loaded vector serves two or four products (14 vectors live)
+    for (; r + 2 <= r1 && (cols & 3) == 0; r += 2) {
+      const wa = w + <usize>r * rowBytes, wb = wa + rowBytes;
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+      for (let k: usize = 0; k < rowBytes; k += 16) {
+        const va = v128.load(wa + k), vb = v128.load(wb + k);
+        const v0 = v128.load(x0 + k), v1 = v128.load(x1 + k), v2 = v128.load(x2 + k), v3 = v128.load(x3 + k);
+        a0 = f32x4.add(a0, f32x4.mul(va, v0));
+        b0 = f32x4.add(b0, f32x4.mul(vb, v0));
+        a1 = f32x4.add(a1, f32x4.mul(va, v1));
+        b1 = f32x4.add(b1, f32x4.mul(vb, v1));
+        a2 = f32x4.add(a2, f32x4.mul(va, v2));
+        b2 = f32x4.add(b2, f32x4.mul(vb, v2));
+        a3 = f32x4.add(a3, f32x4.mul(va, v3));
+        b3 = f32x4.add(b3, f32x4.mul(vb, v3));
+      }
+      const ba = biasOf(bias, r), bb = biasOf(bias, r + 1);
+      const s0 = f32x4.add(hsum4(a0, b0, a1, b1), f32x4(ba, bb, ba, bb));
+      const s1 = f32x4.add(hsum4(a2, b2, a3, b3), f32x4(ba, bb, ba, bb));
+      const yo = yt + (<usize>r << 2);
+      v128.store64_lane(yo, s0, 0);
+      v128.store64_lane(yo + yStride, s0, 1);
+      v128.store64_lane(yo + (yStride << 1), s1, 0);
+      v128.store64_lane(yo + yStride * 3, s1, 1);
+    }
+    for (; r < r1; r++) {
       const wr = w + <usize>r * rowBytes;
       let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
       let k: usize = 0;
@@ -70,16 +110,38 @@ function f32Rows(y: usize, x: usize, w: usize, bias: usize, n: i32, rows: i32, c
         s3 += wk * load<f32>(x3 + k);
       }
       const b = biasOf(bias, r);
-      const yo = y + ((<usize>t * rows + r) << 2);
+      const yo = yt + (<usize>r << 2);
       store<f32>(yo, s0 + b);
-      store<f32>(yo + (<usize>rows << 2), s1 + b);
-      store<f32>(yo + (<usize>rows << 3), s2 + b);
-      store<f32>(yo + <usize>rows * 12, s3 + b);
+      store<f32>(yo + yStride, s1 + b);
+      store<f32>(yo + (yStride << 1), s2 + b);
+      store<f32>(yo + yStride * 3, s3 + b);
     }
   }
   for (; t < n; t++) {
     const xt = x + <usize>t * rowBytes;
-    for (let r = r0; r < r1; r++) {
+    const yt = y + ((<usize>t * rows) << 2);
+    let r = r0;
+    // four rows per step (decode, the classifier): the input vector serves four products
+    for (; r + 4 <= r1 && (cols & 7) == 0; r += 4) {
+      const wa = w + <usize>r * rowBytes, wb = wa + rowBytes, wc = wb + rowBytes, wd = wc + rowBytes;
+      let a0 = f32x4.splat(0), b0 = f32x4.splat(0), c0 = f32x4.splat(0), d0 = f32x4.splat(0);
+      let a1 = f32x4.splat(0), b1 = f32x4.splat(0), c1 = f32x4.splat(0), d1 = f32x4.splat(0);
+      for (let k: usize = 0; k < rowBytes; k += 32) {
+        const v0 = v128.load(xt + k), v1 = v128.load(xt + k, 16);
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(wa + k), v0));
+        b0 = f32x4.add(b0, f32x4.mul(v128.load(wb + k), v0));
+        c0 = f32x4.add(c0, f32x4.mul(v128.load(wc + k), v0));
+        d0 = f32x4.add(d0, f32x4.mul(v128.load(wd + k), v0));
+        a1 = f32x4.add(a1, f32x4.mul(v128.load(wa + k, 16), v1));
+        b1 = f32x4.add(b1, f32x4.mul(v128.load(wb + k, 16), v1));
+        c1 = f32x4.add(c1, f32x4.mul(v128.load(wc + k, 16), v1));
+        d1 = f32x4.add(d1, f32x4.mul(v128.load(wd + k, 16), v1));
+      }
+      const s = hsum4(f32x4.add(a0, a1), f32x4.add(b0, b1), f32x4.add(c0, c1), f32x4.add(d0, d1));
+      const bv = bias ? v128.load(bias + (<usize>r << 2)) : f32x4.splat(0);
+      v128.store(yt + (<usize>r << 2), f32x4.add(s, bv));
+    }
+    for (; r < r1; r++) {
       const wr = w + <usize>r * rowBytes;
       let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
       let k: usize = 0;
@@ -267,68 +329,165 @@ export function matmul(kind: i32, y: usize, x: usize, w: usize, aux: usize, bias
   }
 }
 
+// ---- float32 values of a stored matrix (placing weights as float32) ----
+
+/** dst (rows, cols) float32 = the weights of kind at w (data or block scales) and aux (block codes). */
+export function expand(kind: i32, dst: usize, w: usize, aux: usize, rows: i32, cols: i32): void {
+  const count = <usize>rows * cols;
+  if (kind == BF16 || kind == F16) {
+    const isF16 = kind == F16;
+    let i: usize = 0;
+    for (; i + 8 <= count; i += 8) {
+      const h = v128.load(w + (i << 1));
+      v128.store(dst + (i << 2), halfLo(h, isF16));
+      v128.store(dst + (i << 2), halfHi(h, isF16), 16);
+    }
+    for (; i < count; i++) store<f32>(dst + (i << 2), halfScalar(<u32>load<u16>(w + (i << 1)), isF16));
+    return;
+  }
+  if (kind == F32) {
+    memory.copy(dst, w, count << 2);
+    return;
+  }
+  const isF16 = kind == Q4_F16 || kind == Q8_F16;
+  const q4 = kind == Q4_BF16 || kind == Q4_F16;
+  const codeBytes: usize = q4 ? 16 : 32;
+  const blocks = count >> 5;
+  for (let blk: usize = 0; blk < blocks; blk++) {
+    const s = f32x4.splat(scaleOf(w + (blk << 1), isF16));
+    const cp = aux + blk * codeBytes;
+    const lo = q4 ? q4Lo(v128.load(cp)) : v128.load(cp);
+    const hi = q4 ? q4Hi(v128.load(cp)) : v128.load(cp, 16);
+    const o = dst + (blk << 7);
+    v128.store(o, f32x4.mul(s, c32(lo, 0)));
+    v128.store(o, f32x4.mul(s, c32(lo, 1)), 16);
+    v128.store(o, f32x4.mul(s, c32(lo, 2)), 32);
+    v128.store(o, f32x4.mul(s, c32(lo, 3)), 48);
+    v128.store(o, f32x4.mul(s, c32(hi, 0)), 64);
+    v128.store(o, f32x4.mul(s, c32(hi, 1)), 80);
+    v128.store(o, f32x4.mul(s, c32(hi, 2)), 96);
+    v128.store(o, f32x4.mul(s, c32(hi, 3)), 112);
+  }
+}
+
 // ---- attention of one query row over cached keys and values ----
 
-// e^x for x ≤ 0 in float64: x = n·ln2 + r, |r| ≤ ln2/2, Taylor series of e^r to r^11 (relative
-// error < 1e-12), times 2^n. Written out because the standard library's expf keeps lookup
-// tables in static memory, and this module owns none (the memory is laid out by runtime.ts).
-@inline function expNeg(x: f64): f64 {
-  if (x < -700) return 0;
-  const n = Math.round(x * 1.4426950408889634);
-  const r = x - n * 0.6931471805599453;
-  let p = 1.0 / 39916800;
-  p = p * r + 1.0 / 3628800;
-  p = p * r + 1.0 / 362880;
-  p = p * r + 1.0 / 40320;
-  p = p * r + 1.0 / 5040;
-  p = p * r + 1.0 / 720;
-  p = p * r + 1.0 / 120;
-  p = p * r + 1.0 / 24;
-  p = p * r + 1.0 / 6;
-  p = p * r + 0.5;
-  p = p * r + 1;
-  p = p * r + 1;
-  return p * reinterpret<f64>(<i64>(<i32>n + 1023) << 52);
+// e^x for float32 lanes, x ≤ 0 (Cephes expf: x = n·ln2 + r, |r| ≤ ln2/2, degree-6 polynomial,
+// times 2^n; relative error about 1 ulp). Below −87 the result is 0, as float32 e^x rounds.
+@inline function expNeg4(x: v128): v128 {
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504)));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375))), f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  const e = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
+  const ni = i32x4.trunc_sat_f32x4_s(f32x4.max(n, f32x4.splat(-126)));
+  const scaled = f32x4.mul(e, i32x4.shl(i32x4.add(ni, i32x4.splat(127)), 23));
+  return v128.and(scaled, f32x4.ge(x, f32x4.splat(-87)));
+}
+
+// Head size 8, four heads at a time (one vector of scores per key): scores, exp and the weighted
+// sum of values each touch a key once per group. scores: scratch of 4·span floats.
+function attend8(out: usize, q: usize, k: usize, v: usize, span: i32, D: i32, scale: f32, scores: usize): void {
+  const rowBytes = <usize>D << 2;
+  const sv = f32x4.splat(scale);
+  const end = <usize>span << 4;
+  for (let g: usize = 0; g < rowBytes; g += 128) {
+    const qg = q + g;
+    const q0 = v128.load(qg), q1 = v128.load(qg, 16), q2 = v128.load(qg, 32), q3 = v128.load(qg, 48);
+    const q4 = v128.load(qg, 64), q5 = v128.load(qg, 80), q6 = v128.load(qg, 96), q7 = v128.load(qg, 112);
+    let max = f32x4.splat(-Infinity);
+    let kr = k + g;
+    for (let j: usize = 0; j < end; j += 16) {
+      const s = f32x4.mul(hsum4(
+        f32x4.add(f32x4.mul(q0, v128.load(kr)), f32x4.mul(q1, v128.load(kr, 16))),
+        f32x4.add(f32x4.mul(q2, v128.load(kr, 32)), f32x4.mul(q3, v128.load(kr, 48))),
+        f32x4.add(f32x4.mul(q4, v128.load(kr, 64)), f32x4.mul(q5, v128.load(kr, 80))),
+        f32x4.add(f32x4.mul(q6, v128.load(kr, 96)), f32x4.mul(q7, v128.load(kr, 112))),
+      ), sv);
+      v128.store(scores + j, s);
+      max = f32x4.max(max, s);
+      kr += rowBytes;
+    }
+    let sum = f32x4.splat(0);
+    for (let j: usize = 0; j < end; j += 16) {
+      const e = expNeg4(f32x4.sub(v128.load(scores + j), max));
+      v128.store(scores + j, e);
+      sum = f32x4.add(sum, e);
+    }
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
+    let vr = v + g;
+    for (let j: usize = 0; j < end; j += 16) {
+      const e = v128.load(scores + j);
+      const e0 = v128.shuffle<f32>(e, e, 0, 0, 0, 0), e1 = v128.shuffle<f32>(e, e, 1, 1, 1, 1);
+      const e2 = v128.shuffle<f32>(e, e, 2, 2, 2, 2), e3 = v128.shuffle<f32>(e, e, 3, 3, 3, 3);
+      a0 = f32x4.add(a0, f32x4.mul(e0, v128.load(vr)));
+      a1 = f32x4.add(a1, f32x4.mul(e0, v128.load(vr, 16)));
+      a2 = f32x4.add(a2, f32x4.mul(e1, v128.load(vr, 32)));
+      a3 = f32x4.add(a3, f32x4.mul(e1, v128.load(vr, 48)));
+      a4 = f32x4.add(a4, f32x4.mul(e2, v128.load(vr, 64)));
+      a5 = f32x4.add(a5, f32x4.mul(e2, v128.load(vr, 80)));
+      a6 = f32x4.add(a6, f32x4.mul(e3, v128.load(vr, 96)));
+      a7 = f32x4.add(a7, f32x4.mul(e3, v128.load(vr, 112)));
+      vr += rowBytes;
+    }
+    const inv = f32x4.div(f32x4.splat(1), sum);
+    const i0 = v128.shuffle<f32>(inv, inv, 0, 0, 0, 0), i1 = v128.shuffle<f32>(inv, inv, 1, 1, 1, 1);
+    const i2 = v128.shuffle<f32>(inv, inv, 2, 2, 2, 2), i3 = v128.shuffle<f32>(inv, inv, 3, 3, 3, 3);
+    const og = out + g;
+    v128.store(og, f32x4.mul(a0, i0));
+    v128.store(og, f32x4.mul(a1, i0), 16);
+    v128.store(og, f32x4.mul(a2, i1), 32);
+    v128.store(og, f32x4.mul(a3, i1), 48);
+    v128.store(og, f32x4.mul(a4, i2), 64);
+    v128.store(og, f32x4.mul(a5, i2), 80);
+    v128.store(og, f32x4.mul(a6, i3), 96);
+    v128.store(og, f32x4.mul(a7, i3), 112);
+  }
 }
 
 /**
  * Every head of one query row against `span` cached rows (row stride D floats):
  * out_h = softmax(scale · q_h · K_hᵀ) · V_h. hs (head size) is a multiple of 4.
- * scores: scratch of span floats.
+ * scores: scratch of 4·span floats.
  */
 export function attend(out: usize, q: usize, k: usize, v: usize, span: i32, D: i32, hs: i32, scale: f32, scores: usize): void {
+  if (hs == 8 && (D & 31) == 0) {
+    attend8(out, q, k, v, span, D, scale, scores);
+    return;
+  }
   const rowBytes = <usize>D << 2;
   const headBytes = <usize>hs << 2;
   for (let ho: usize = 0; ho < rowBytes; ho += headBytes) {
     let max: f32 = -Infinity;
-    if (hs == 8) {
-      const q0 = v128.load(q + ho), q1 = v128.load(q + ho, 16);
-      for (let j = 0; j < span; j++) {
-        const kr = k + <usize>j * rowBytes + ho;
-        const s = hsum(f32x4.add(f32x4.mul(q0, v128.load(kr)), f32x4.mul(q1, v128.load(kr, 16)))) * scale;
-        store<f32>(scores + (<usize>j << 2), s);
-        max = s > max ? s : max;
-      }
-    } else {
-      for (let j = 0; j < span; j++) {
-        const kr = k + <usize>j * rowBytes + ho;
-        let a = f32x4.splat(0);
-        for (let d: usize = 0; d < headBytes; d += 16) a = f32x4.add(a, f32x4.mul(v128.load(q + ho + d), v128.load(kr + d)));
-        const s = hsum(a) * scale;
-        store<f32>(scores + (<usize>j << 2), s);
-        max = s > max ? s : max;
-      }
-    }
-    let sum: f64 = 0;
     for (let j = 0; j < span; j++) {
-      const e = <f32>expNeg(<f64>load<f32>(scores + (<usize>j << 2)) - <f64>max);
+      const kr = k + <usize>j * rowBytes + ho;
+      let a = f32x4.splat(0);
+      for (let d: usize = 0; d < headBytes; d += 16) a = f32x4.add(a, f32x4.mul(v128.load(q + ho + d), v128.load(kr + d)));
+      const s = hsum(a) * scale;
+      store<f32>(scores + (<usize>j << 2), s);
+      max = s > max ? s : max;
+    }
+    let sum: f32 = 0;
+    let j = 0;
+    for (; j + 4 <= span; j += 4) {
+      const e = expNeg4(f32x4.sub(v128.load(scores + (<usize>j << 2)), f32x4.splat(max)));
+      v128.store(scores + (<usize>j << 2), e);
+      sum += hsum(e);
+    }
+    for (; j < span; j++) {
+      const e = f32x4.extract_lane(expNeg4(f32x4.splat(load<f32>(scores + (<usize>j << 2)) - max)), 0);
       store<f32>(scores + (<usize>j << 2), e);
       sum += e;
     }
-    const inv = f32x4.splat(<f32>(1 / sum));
+    const inv = f32x4.splat(1 / sum);
     for (let d: usize = 0; d < headBytes; d += 16) {
       let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
-      let j = 0;
+      j = 0;
       for (; j + 2 <= span; j += 2) {
         const vr = v + <usize>j * rowBytes + ho + d;
         a0 = f32x4.add(a0, f32x4.mul(f32x4.splat(load<f32>(scores + (<usize>j << 2))), v128.load(vr)));
@@ -336,6 +495,86 @@ export function attend(out: usize, q: usize, k: usize, v: usize, span: i32, D: i
       }
       if (j < span) a0 = f32x4.add(a0, f32x4.mul(f32x4.splat(load<f32>(scores + (<usize>j << 2))), v128.load(v + <usize>j * rowBytes + ho + d)));
       v128.store(out + ho + d, f32x4.mul(f32x4.add(a0, a1), inv));
+    }
+  }
+}
+
+// ---- gelu_new, in place ----
+
+/**
+ * x = gelu_new(x) = 0.5·x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³), over count floats at p,
+ * written as x·σ(2u) with e^(−2|u|) so no term cancels or overflows.
+ */
+export function gelu(p: usize, count: i32): void {
+  const end = p + (<usize>count << 2);
+  const c = f32x4.splat(0.7978845608028654);
+  const one = f32x4.splat(1);
+  let a = p;
+  for (; a + 16 <= end; a += 16) v128.store(a, gelu4(v128.load(a), c, one));
+  for (; a < end; a += 4) store<f32>(a, f32x4.extract_lane(gelu4(f32x4.splat(load<f32>(a)), c, one), 0));
+}
+
+@inline function gelu4(x: v128, c: v128, one: v128): v128 {
+  const u = f32x4.mul(c, f32x4.add(x, f32x4.mul(f32x4.splat(0.044715), f32x4.mul(x, f32x4.mul(x, x)))));
+  const t = expNeg4(f32x4.mul(f32x4.splat(-2), f32x4.abs(u))); // e^(−2|u|) in (0, 1]
+  const sig = f32x4.div(v128.bitselect(one, t, f32x4.ge(u, f32x4.splat(0))), f32x4.add(one, t));
+  return f32x4.mul(x, sig);
+}
+
+/**
+ * attend() for rows first, first + step, ... < n of a table of 5 words per row: out, q, k, v
+ * (byte offsets: the row's output, query, first cached key and value) and span. Threads take
+ * interleaved rows, so causal rows of growing span share out evenly.
+ */
+export function attendRows(table: usize, first: i32, n: i32, step: i32, D: i32, hs: i32, scale: f32, scores: usize): void {
+  for (let i = first; i < n; i += step) {
+    const e = table + <usize>i * 20;
+    attend(load<u32>(e), load<u32>(e, 4), load<u32>(e, 8), load<u32>(e, 12), load<i32>(e, 16), D, hs, scale, scores);
+  }
+}
+
+// ---- Q4_0 in the firmware's order (firmware mode): four rows per vector, one row per lane ----
+
+/**
+ * y (n, rows) = x (n, cols) · Wᵀ with each row summed exactly as the device does (firmware-
+ * format.md 3.3): per block, low and high nibble products added in index order into two float32
+ * sums, then acc += scale × (a0 + a1). Lanes are rows, so every lane keeps that order and the
+ * results are bit for bit those of the scalar float32 code. Weights pre-arranged by rows of four
+ * (rows padded to a multiple of 4): nib[((g·nb + b)·16 + k)·4 + lane], scales as float32
+ * sc[(g·nb + b)·4 + lane].
+ */
+export function q4Device(y: usize, x: usize, sc: usize, nib: usize, n: i32, rows: i32, cols: i32): void {
+  const nb = cols >> 5;
+  const groups = (rows + 3) >> 2;
+  const eight = i32x4.splat(8), fifteen = i32x4.splat(15);
+  for (let t = 0; t < n; t++) {
+    const xt = x + ((<usize>t * cols) << 2);
+    const yt = y + ((<usize>t * rows) << 2);
+    for (let g = 0; g < groups; g++) {
+      let acc = f32x4.splat(0);
+      for (let b = 0; b < nb; b++) {
+        const gb = <usize>g * nb + b;
+        const np = nib + (gb << 6);
+        const xb = xt + (<usize>b << 7);
+        let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+        for (let k: usize = 0; k < 16; k += 4) {
+          const bytes = v128.load(np + (k << 2)); // weights k..k+3 of the four rows
+          const w01 = i16x8.extend_low_i8x16_u(bytes), w23 = i16x8.extend_high_i8x16_u(bytes);
+          const u0 = i32x4.extend_low_i16x8_u(w01), u1 = i32x4.extend_high_i16x8_u(w01);
+          const u2 = i32x4.extend_low_i16x8_u(w23), u3 = i32x4.extend_high_i16x8_u(w23);
+          const xl = xb + (k << 2), xh = xl + 64;
+          a0 = f32x4.add(a0, f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(v128.and(u0, fifteen), eight)), v128.load32_splat(xl)));
+          a1 = f32x4.add(a1, f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(i32x4.shr_u(u0, 4), eight)), v128.load32_splat(xh)));
+          a0 = f32x4.add(a0, f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(v128.and(u1, fifteen), eight)), v128.load32_splat(xl, 4)));
+          a1 = f32x4.add(a1, f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(i32x4.shr_u(u1, 4), eight)), v128.load32_splat(xh, 4)));
+          a0 = f32x4.add(a0, f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(v128.and(u2, fifteen), eight)), v128.load32_splat(xl, 8)));
+          a1 = f32x4.add(a1, f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(i32x4.shr_u(u2, 4), eight)), v128.load32_splat(xh, 8)));
+          a0 = f32x4.add(a0, f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(v128.and(u3, fifteen), eight)), v128.load32_splat(xl, 12)));
+          a1 = f32x4.add(a1, f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(i32x4.shr_u(u3, 4), eight)), v128.load32_splat(xh, 12)));
+        }
+        acc = f32x4.add(acc, f32x4.mul(v128.load(sc + (gb << 4)), f32x4.add(a0, a1)));
+      }
+      v128.store(yt + (<usize>g << 4), acc);
     }
   }
 }

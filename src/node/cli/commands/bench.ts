@@ -74,9 +74,12 @@ function formatTable(results: ReadonlyArray<object>, machine: { cpu: string; cor
     ['load_ms', 'load ms'],
     ['first_token_ms', 'first token ms'],
     ['peak_rss_mb', 'peak RSS MB'],
+    ['decode_tokens_per_cpu_second', 'decode tok/CPU-s'],
+    ['prefill_tokens_per_cpu_second', 'prompt tok/CPU-s'],
+    ['first_token_cpu_ms', 'first token CPU ms'],
   ];
   const rows = [cols.map(([, h]) => h), ...results.map((r) => cols.map(([k]) => String((r as Record<string, unknown>)[k])))];
   const widths = cols.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return `${[line(rows[0]!), ...rows.slice(1).map(line)].join('\n')}\n(${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; medians of ${String((results[0] as { runs?: number } | undefined)?.runs)} runs)\n`;
+  return `${[line(rows[0]!), ...rows.slice(1).map(line)].join('\n')}\n(${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; medians of ${String((results[0] as { runs?: number } | undefined)?.runs)} runs; CPU-s: user + sys of all threads)\n`;
 }

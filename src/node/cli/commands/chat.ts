@@ -36,7 +36,7 @@ export function register(program: Command): void {
     .addOption(new Option('--mode <mode>', 'chat, story (a summary in, a story out) or raw (continue the text)').choices(['chat', 'story', 'raw']).default('chat'))
     .option('--temperature <t>', '0 = greedy (default: 0.8 in firmware mode, else the model\'s 0.7)', num('float'))
     .option('--top-k <k>', 'sample among the k most likely tokens (reference mode; default the model\'s 40)', num('int'))
-    .option('--max-reply <n>', 'longest reply in tokens, -1 = no limit (default 44, as on the device)', num('int'))
+    .option('--max-reply <n>', 'longest reply in tokens, -1 = no limit, -2 = firmware unsafe mode (default 44, as on the device)', num('int'))
     .option('--context <n>', 'positions for prompt + reply (default: 80 in firmware mode, else the model\'s)', num('int'))
     .option('--seed <n>', 'every reply starts the random stream from this seed (default random)', num('int'))
     .option('--firmware', 'behave like the device: its numerics and sampler, an 80-token window, its history rules')

@@ -39,7 +39,7 @@ export function register(program: Command): void {
     .option('--tokenizer <path>', 'tokenizer to use instead of the one beside the model')
     .option('--revision <rev>', 'hub revision (branch, tag or commit)')
     .option('--max-tokens <n>', 'new tokens at most (default: the model\'s, 64)', num('int'))
-    .option('--temperature <t>', '0 = greedy (default: the model\'s, 0.7)', num('float'))
+    .option('--temperature <t>', '0 = greedy (default: the model\'s, 0.7; --firmware: the device\'s, 0.8)', num('float'))
     .option('--top-k <k>', 'sample among the k most likely tokens, 0 = all (default 40)', num('int'))
     .option('--top-p <p>', 'nucleus sampling threshold (default 1)', num('float'))
     .option('--min-p <p>', 'drop tokens below p × the most likely one (default 0)', num('float'))

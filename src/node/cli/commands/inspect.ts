@@ -5,6 +5,7 @@ import type { Model } from '../../../core/model/model.js';
 
 interface InspectOptions {
   tokenizer?: string;
+  revision?: string;
   json?: boolean;
 }
 
@@ -14,10 +15,11 @@ export function register(program: Command): void {
     .description('show a model: format, configuration, vocabulary, parameters and tensors')
     .argument('<model>', 'checkpoint directory, .safetensors file, firmware blob, or hub id owner/name[@revision]')
     .option('--tokenizer <path>', 'tokenizer file to use instead of the one beside the model')
+    .option('--revision <rev>', 'hub revision (branch, tag or commit)')
     .option('--json', 'print one JSON object')
     .action(async (ref: string, opts: InspectOptions) => {
       const { loadModel } = await import('../../load.js');
-      const model = await loadModel(ref, { tokenizer: opts.tokenizer });
+      const model = await loadModel(ref, { tokenizer: opts.tokenizer, revision: opts.revision });
       const report = await inspectReport(model);
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
     });

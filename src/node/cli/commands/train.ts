@@ -2,36 +2,20 @@
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
+import type { TrainOptions } from '../../train/trainer.js';
 
-interface TrainCliOptions {
-  model: string;
+/** Commander's parse: the trainer's options, some still optional, plus what the command itself handles. */
+type TrainCliOptions = Omit<TrainOptions, 'data' | 'out' | 'resume' | 'fromScratch'> & {
   data?: string;
-  valData?: string;
-  botSpeaker: string;
   out?: string;
-  steps?: number;
-  epochs: number;
-  lr: number;
-  batch: number;
-  accum: number;
-  seqLen: number;
-  threads: number;
   resume?: boolean;
-  seed: number;
-  warmup?: number;
-  weightDecay: number;
-  clip: number;
-  valEvery: number;
-  saveEvery: number;
-  valFraction: number;
-  valBlocks: number;
   fromScratch?: boolean;
   exportFirmware?: string;
   exportGguf?: string;
   ggufType: 'f32' | 'f16' | 'q8_0' | 'q4_0';
   benchmark?: number;
   json?: boolean;
-}
+};
 
 const int = (min: number) => (v: string) => {
   const n = Number(v);
@@ -89,13 +73,7 @@ export function register(program: Command): void {
       const { progressReporter } = await import('../../train/progress.js');
       const reporter = progressReporter(!o.json);
       const r = await train(
-        {
-          model: o.model, data: o.data, valData: o.valData, botSpeaker: o.botSpeaker, out: o.out, steps: o.steps,
-          epochs: o.epochs, lr: o.lr, batch: o.batch, accum: o.accum, seqLen: o.seqLen, threads: o.threads,
-          resume: Boolean(o.resume), seed: o.seed, warmup: o.warmup, weightDecay: o.weightDecay, clip: o.clip,
-          valEvery: o.valEvery, saveEvery: o.saveEvery, valFraction: o.valFraction, valBlocks: o.valBlocks,
-          fromScratch: Boolean(o.fromScratch),
-        },
+        { ...o, data: o.data, out: o.out, resume: Boolean(o.resume), fromScratch: Boolean(o.fromScratch) },
         reporter.events,
       );
       reporter.stop();
