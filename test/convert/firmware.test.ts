@@ -191,6 +191,6 @@ describe('tinytalk convert --to firmware', () => {
     expect(again.stderr).toMatch(/^tinytalk: .*TINYTLK\.BIN already exists \(use --force/);
     const bad = tinytalk(['convert', V3_MODEL(), '--to', 'firmware', '--version', '4', '--out', join(dir, 'v4')]);
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toMatch(/^tinytalk: --version must be 2 or 3/);
+    expect(bad.stderr).toMatch(/option '--version <n>' argument '4' is invalid\. Allowed choices are 2, 3/);
   });
 });

@@ -48,6 +48,28 @@ describe('package exports', () => {
     });
   });
 
+  it('generates and chats through the public API (tinytalk, tinytalk/chat)', () => {
+    const r = node(`
+      import { generate, ChatSession } from 'tinytalk';
+      import { promptBudget } from 'tinytalk/chat';
+      import { loadModel } from 'tinytalk/node';
+      const model = await loadModel(${JSON.stringify(V2_MODEL())});
+      const g = await generate(model, 'User: hi! how are you today?\\nBot:', { firmware: true, temperature: 0, maxTokens: 40 });
+      const chat = new ChatSession(model, { firmware: true, temperature: 0 });
+      const stream = chat.reply('hi! how are you today?');
+      let streamed = '';
+      let r = await stream.next();
+      for (; !r.done; r = await stream.next()) streamed += r.value;
+      console.log(JSON.stringify({ ids: g.ids, finish: g.finishReason, text: g.text, streamed, budget: promptBudget(80, 44) }));
+    `);
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout);
+    // firmware-format.md 5.7: the device's greedy reply to this prompt
+    expect(out.ids).toEqual([314, 1080, 1710, 867, 11, 4602, 345, 13, 1329, 389, 345, 30]);
+    expect(out).toMatchObject({ finish: 'eos', text: " I'm doing well, thank you. How are you?", budget: 35 });
+    expect(out.streamed.trim()).toBe("I'm doing well, thank you. How are you?");
+  });
+
   it('keeps internal modules private', () => {
     const r = node(`import 'tinytalk/dist/core/errors.js';`);
     expect(r.status).not.toBe(0);

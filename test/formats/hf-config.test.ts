@@ -85,11 +85,17 @@ describe('generation_config.json', () => {
     expect(parseGenerationConfig('{"top_k": 0}', 'g').topK).toBe(0);
   });
 
+  it('do_sample: false means greedy, whatever temperature it also sets', () => {
+    expect(parseGenerationConfig('{"do_sample": false, "temperature": 0.9}', 'g').temperature).toBe(0);
+    expect(parseGenerationConfig('{"do_sample": true, "temperature": 0.9}', 'g').temperature).toBe(0.9);
+  });
+
   it.each([
     ['{"temperature": -1}', 'temperature'],
     ['{"top_p": 1.5}', 'top_p'],
     ['{"top_k": "40"}', 'top_k'],
     ['{"max_new_tokens": 0}', 'max_new_tokens'],
+    ['{"do_sample": "yes"}', 'do_sample'],
     ['not json', 'JSON'],
   ])('refuses %s', (text, field) => {
     expect(() => parseGenerationConfig(text, 'g')).toThrow(FormatError);

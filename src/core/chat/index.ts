@@ -4,4 +4,4 @@ export { ChatHistory, FIRMWARE_HIST_MAX, type Exchange } from './history.js';
 export { CHAT_MODES, buildPrompt, chatPrompt, promptBudget, rawPrompt, storyPrompt, type BuiltPrompt, type ChatMode, type PromptRules } from './prompt.js';
 export { CHAT_HELP, runChatCommand, type CommandOutcome } from './commands.js';
 export { ReplyFilter } from './reply-filter.js';
-export { ChatSession, DEFAULT_MAX_REPLY, FIRMWARE_CONTEXT, FIRMWARE_TEMPERATURE, type ChatSettings, type ReplyFinish, type ReplyResult } from './session.js';
+export { ChatSession, DEFAULT_MAX_REPLY, FIRMWARE_CONTEXT, type ChatSettings, type ReplyFinish, type ReplyResult } from './session.js';

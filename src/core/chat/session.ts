@@ -2,6 +2,7 @@
 // ends at EOS, the reply limit, the context end or a new `User` line. Platform-neutral: the
 // terminal chat drives it, and so can a page or a server.
 import { UsageError } from '../errors.js';
+import { DEVICE_TEMPERATURE } from '../firmware/sampler.js';
 import { engineFor, generateStream, type FinishReason, type GenerateResult } from '../generate/generate.js';
 import type { Engine } from '../model/engine.js';
 import type { Model } from '../model/model.js';
@@ -51,7 +52,6 @@ export interface ReplyResult {
 
 export const DEFAULT_MAX_REPLY = 44;
 export const FIRMWARE_CONTEXT = 80;
-export const FIRMWARE_TEMPERATURE = 0.8;
 
 export class ChatSession {
   readonly settings: ChatSettings;
@@ -70,7 +70,7 @@ export class ChatSession {
     }
     this.settings = {
       mode: 'chat',
-      temperature: firmware ? FIRMWARE_TEMPERATURE : model.generation.temperature,
+      temperature: firmware ? DEVICE_TEMPERATURE : model.generation.temperature,
       maxReply: DEFAULT_MAX_REPLY,
       firmware,
       context,

@@ -100,8 +100,12 @@ export function parseGenerationConfig(text: string, file: string): GenerationDef
     return v;
   };
   const d = MODEL_CARD_DEFAULTS;
+  const doSample = raw.do_sample;
+  if (doSample !== undefined && doSample !== null && typeof doSample !== 'boolean') throw new FormatError(file, 'do_sample', 'true or false', describe(doSample));
+  const temperature = num('temperature', d.temperature, (v) => v >= 0, 'a number >= 0');
   return {
-    temperature: num('temperature', d.temperature, (v) => v >= 0, 'a number >= 0'),
+    // do_sample: false is how Hugging Face says greedy; our greedy is temperature 0
+    temperature: doSample === false ? 0 : temperature,
     topK: num('top_k', d.topK, (v) => Number.isSafeInteger(v) && v >= 0, 'an integer >= 0'),
     topP: num('top_p', d.topP, (v) => v > 0 && v <= 1, 'a number in (0, 1]'),
     repetitionPenalty: num('repetition_penalty', d.repetitionPenalty, (v) => v > 0, 'a number > 0'),

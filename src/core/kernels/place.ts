@@ -69,10 +69,20 @@ function placeLayer(k: KernelMemory, l: NeoLayerWeights, o: PlaceOptions): NeoLa
 export function placeWeights(w: NeoWeights, options: PlaceOptions = {}): NeoWeights {
   const k = kernelMemory();
   if (!k) return w;
-  return {
-    wte: placeMatrix(k, w.wte, options),
-    wpe: placeArray(k, w.wpe),
-    layers: w.layers.map((l) => placeLayer(k, l, options)),
-    lnF: placeNorm(k, w.lnF),
-  };
+  // once per weights and layout: engines made again and again (a chat's, an eval's) share it
+  const cache = options.float32 ? placedFloat32 : placedStored;
+  let placed = cache.get(w);
+  if (!placed) {
+    placed = {
+      wte: placeMatrix(k, w.wte, options),
+      wpe: placeArray(k, w.wpe),
+      layers: w.layers.map((l) => placeLayer(k, l, options)),
+      lnF: placeNorm(k, w.lnF),
+    };
+    cache.set(w, placed).set(placed, placed);
+  }
+  return placed;
 }
+
+const placedStored = new WeakMap<NeoWeights, NeoWeights>();
+const placedFloat32 = new WeakMap<NeoWeights, NeoWeights>();

@@ -10,6 +10,7 @@ import { UsageError } from '../errors.js';
 import { gelu } from '../kernels/activation.js';
 import { attendRows } from '../kernels/attention.js';
 import { activationArray, dequantizeRow, matmul } from '../kernels/matmul.js';
+import { placeWeights } from '../kernels/place.js';
 import type { NeoConfig } from './config.js';
 import { checkDecode, checkRewind, checkToken, type Engine, type PrefillOptions, type Sequence } from './engine.js';
 import { layerNorm } from './layers.js';
@@ -59,7 +60,8 @@ export class Transformer implements Engine {
   constructor(model: { config: NeoConfig; weights: NeoWeights }, options: TransformerOptions = {}) {
     const c = model.config;
     this.config = c;
-    this.weights = model.weights;
+    // in the kernel memory, so no product copies its matrix (weights placed already stay as they are)
+    this.weights = placeWeights(model.weights);
     this.context = options.context ?? c.maxPositions;
     if (!Number.isInteger(this.context) || this.context < 1 || this.context > c.maxPositions) {
       throw new UsageError(`context must be an integer from 1 to ${c.maxPositions} (the model's positions), got ${this.context}`);

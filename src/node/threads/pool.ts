@@ -1,9 +1,10 @@
 // Worker threads for the kernels: each worker runs the same WebAssembly kernels over the same
 // shared kernel memory (weights placed once, never copied per thread) and takes one slice of
 // the rows of every large product (prompt passes, the classifier, batched decoding, training).
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { UsageError } from '../../core/errors.js';
 import { kernelMemory, releaseWorkers, setKernelThreads } from '../../core/kernels/wasm.js';
+import { startWorker } from './start-worker.js';
 
 export interface KernelThreads {
   /** Threads splitting large products, the calling thread included. */
@@ -24,17 +25,9 @@ async function stopAll(): Promise<void> {
   running = [];
 }
 
-function startWorker(url: URL, workerData: unknown): Worker {
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData });
-  // From the TypeScript sources (tests run there) the worker first registers tsx's loader.
-  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); })`;
-  return new Worker(boot, { eval: true, workerData });
-}
-
 function spawn(index: number): Promise<{ worker: Worker; exited: Promise<void> }> {
   const k = kernelMemory()!;
-  const source = import.meta.url.endsWith('.ts');
-  const worker = startWorker(new URL(source ? './worker.ts' : './worker.js', import.meta.url), {
+  const worker = startWorker(import.meta.url, 'worker', {
     module: k.module, memory: k.memory, controlAt: k.controlAt, index,
   });
   const exited = new Promise<void>((done) => worker.once('exit', () => done()));

@@ -1,12 +1,12 @@
 // Training threads over shared memory: the batch's rows are split in fixed contiguous shares, each
 // thread adds its gradients to its own buffer, and the main thread sums the buffers in thread order,
 // so a run is bit-for-bit reproducible for a given thread count. One thread runs in-process.
-import { Worker } from 'node:worker_threads';
 import { TinyTalkError } from '../../core/errors.js';
 import type { NeoConfig } from '../../core/model/config.js';
 import { planActivations } from '../../core/train/gpt.js';
 import type { ParamLayout } from '../../core/train/params.js';
 import { accumulateGradients, sumLoss } from '../../core/train/step.js';
+import { startWorker } from '../threads/start-worker.js';
 
 export interface WorkerInit {
   type: 'init';
@@ -30,16 +30,8 @@ interface Thread {
   close(): Promise<void>;
 }
 
-/** The worker beside this module; from the TypeScript sources (tests) it first registers tsx's loader. */
-function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url));
-  const url = new URL('./worker.ts', import.meta.url);
-  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); })`;
-  return new Worker(boot, { eval: true });
-}
-
 async function spawnThread(init: WorkerInit): Promise<Thread> {
-  const worker = startWorker();
+  const worker = startWorker(import.meta.url, 'worker');
   let pending: { resolve(v: number): void; reject(e: Error): void } | undefined;
   const fail = (e: Error) => {
     pending?.reject(e);

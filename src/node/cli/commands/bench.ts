@@ -1,6 +1,7 @@
 // `tinytalk bench`: how fast tinytalk runs a model — decode and prompt tokens/s, load time, time
 // from process start to the first token, peak memory — as a table, or one JSON object (--json).
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Option, type Command } from 'commander';
+import { integer } from '../options.js';
 
 interface BenchCliOptions {
   model: string[];
@@ -12,19 +13,13 @@ interface BenchCliOptions {
   probe?: boolean;
 }
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-}
-
 export function register(program: Command): void {
   program
     .command('bench')
     .description('measure speed and memory: decode and prompt tokens/s, load time, first token, peak RSS')
     .option('--model <model>', 'model to measure, repeatable (default: the shipped Q4 blob and the float32 stand-in in ../shared)', (v: string, all: string[]) => [...all, v], [])
-    .option('--threads <n>', 'threads for the matrix products', positiveInt, 1)
-    .option('--runs <n>', 'runs per measurement (the median is reported)', positiveInt, 5)
+    .option('--threads <n>', 'threads for the matrix products', integer(1), 1)
+    .option('--runs <n>', 'runs per measurement (the median is reported)', integer(1), 5)
     .addOption(new Option('--mode <mode>', 'engine').choices(['reference', 'firmware']).default('reference'))
     .addOption(new Option('--weights <layout>', 'stored: matrices as the file stores them; float32: their exact float32 values (faster, more memory)').choices(['stored', 'float32']).default('float32'))
     .option('--json', 'print one JSON object')

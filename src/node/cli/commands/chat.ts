@@ -1,5 +1,6 @@
 // `tinytalk chat`: talk with TinyTalk in the terminal (or through a pipe, one line per message).
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Option, type Command } from 'commander';
+import { decimal, integer, modelOptions, startThreads, threadsOption } from '../options.js';
 
 interface ChatCliOptions {
   model: string;
@@ -13,39 +14,30 @@ interface ChatCliOptions {
   seed?: number;
   firmware?: boolean;
   stats?: boolean;
+  threads: number;
   json?: boolean;
 }
 
-function num(kind: 'int' | 'float') {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n))) {
-      throw new InvalidArgumentError(kind === 'int' ? 'expected an integer' : 'expected a number');
-    }
-    return n;
-  };
-}
-
 export function register(program: Command): void {
-  program
+  const command = program
     .command('chat')
-    .description('chat with the model in the terminal (stdin not a terminal: one message per line, one reply per line)')
-    .option('--model <model>', 'checkpoint directory, .safetensors, firmware .bin or hub id owner/name[@revision]', 'TheREZOR/TinyTalk')
-    .option('--tokenizer <path>', 'tokenizer to use instead of the one beside the model')
-    .option('--revision <rev>', 'hub revision (branch, tag or commit)')
+    .description('chat with the model in the terminal (stdin not a terminal: one message per line, one reply per line)');
+  modelOptions(command)
     .addOption(new Option('--mode <mode>', 'chat, story (a summary in, a story out) or raw (continue the text)').choices(['chat', 'story', 'raw']).default('chat'))
-    .option('--temperature <t>', '0 = greedy (default: 0.8 in firmware mode, else the model\'s 0.7)', num('float'))
-    .option('--top-k <k>', 'sample among the k most likely tokens (reference mode; default the model\'s 40)', num('int'))
-    .option('--max-reply <n>', 'longest reply in tokens, -1 = no limit, -2 = firmware unsafe mode (default 44, as on the device)', num('int'))
-    .option('--context <n>', 'positions for prompt + reply (default: 80 in firmware mode, else the model\'s)', num('int'))
-    .option('--seed <n>', 'every reply starts the random stream from this seed (default random)', num('int'))
+    .option('--temperature <t>', '0 = greedy (default: 0.8 in firmware mode, else the model\'s 0.7)', decimal(0))
+    .option('--top-k <k>', 'sample among the k most likely tokens (reference mode; default the model\'s 40)', integer(0))
+    .option('--max-reply <n>', 'longest reply in tokens, -1 = no limit, -2 = firmware unsafe mode (default 44, as on the device)', integer(-2))
+    .option('--context <n>', 'positions for prompt + reply (default: 80 in firmware mode, else the model\'s)', integer())
+    .option('--seed <n>', 'every reply starts the random stream from this seed (default random)', integer(0))
     .option('--firmware', 'behave like the device: its numerics and sampler, an 80-token window, its history rules')
     .option('--stats', 'show tokens per second after each reply (also /stats)')
-    .option('--json', 'when stdin is not a terminal, write each reply as one JSON object (text, ids, finish reason, ...)')
+    .option('--json', 'when stdin is not a terminal, write each reply as one JSON object (text, ids, finish reason, ...)');
+  threadsOption(command)
     .action(async (o: ChatCliOptions) => {
       const { loadModel } = await import('../../load.js');
       const { runRepl } = await import('../../chat/repl.js');
       const model = await loadModel(o.model, { tokenizer: o.tokenizer, revision: o.revision });
+      const closeThreads = await startThreads(o.threads);
       await runRepl(model, {
         modelName: o.model,
         stats: o.stats,
@@ -60,5 +52,6 @@ export function register(program: Command): void {
           firmware: o.firmware,
         },
       });
+      await closeThreads();
     });
 }

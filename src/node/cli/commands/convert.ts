@@ -1,19 +1,20 @@
 // `tinytalk convert <model> --to firmware|hf|gguf --out <path>`: re-quantize and export TinyTalk
 // to the firmware (CRDP + CTK2 blobs, optional C sources, vocabulary pruning, flash budget), a
 // Hugging Face GPT-Neo directory, or a llama.cpp GGUF (as gpt2).
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { UsageError } from '../../../core/errors.js';
+import { integer } from '../options.js';
 
 interface ConvertOptions {
   to: string;
   out: string;
   tokenizer?: string;
-  version: string;
+  version: '2' | '3';
   cSource?: boolean;
   pruneCorpus?: string[];
-  minCount: string;
-  maxPositions?: string;
-  maxBytes?: string;
+  minCount: number;
+  maxPositions?: number;
+  maxBytes?: number;
   dtype: string;
   quant: string;
   force?: boolean;
@@ -31,12 +32,12 @@ export function register(program: Command): void {
     .requiredOption('--to <format>', `output format: ${FORMATS.join(', ')}`)
     .requiredOption('--out <path>', 'output directory (firmware, hf) or file (gguf)')
     .option('--tokenizer <path>', 'tokenizer file to use instead of the one beside the model')
-    .option('--version <n>', 'firmware: CRDP version, 2 or 3 (row-planar, newer firmware)', '2')
+    .addOption(new Option('--version <n>', 'firmware: CRDP version, 2 or 3 (row-planar, newer firmware)').choices(['2', '3']).default('2'))
     .option('--c-source', 'firmware: also write model_data.cpp and tok_data.cpp for the firmware build')
     .option('--prune-corpus <files...>', 'keep only the tokens these texts use (plus byte tokens and EOS, closed under merges)')
-    .option('--min-count <n>', 'with --prune-corpus: least uses for a token to stay', '3')
-    .option('--max-positions <n>', 'position rows to keep (firmware default: up to the attention window)')
-    .option('--max-bytes <n>', 'firmware: flash budget for both blobs; fails with what to change if exceeded')
+    .option('--min-count <n>', 'with --prune-corpus: least uses for a token to stay', integer(1), 3)
+    .option('--max-positions <n>', 'position rows to keep (firmware default: up to the attention window)', integer(1))
+    .option('--max-bytes <n>', 'firmware: flash budget for both blobs; fails with what to change if exceeded', integer(1))
     .option('--dtype <type>', `hf: tensor type, ${DTYPES.join(', ')}`, 'F32')
     .option('--quant <type>', `gguf: matrix type, ${QUANTS.join(', ')}`, 'f32')
     .option('--force', 'replace an existing output')
@@ -53,33 +54,26 @@ export function register(program: Command): void {
 
 type Model = import('../../../core/model/model.js').Model;
 
-function intOption(value: string | undefined, name: string, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`${name} must be an integer ≥ ${min}, got ${value}`);
-  return n;
-}
-
 const num = (n: number): string => n.toLocaleString('en-US');
 
 async function prune(model: Model, opts: ConvertOptions): Promise<Model> {
   const { readText } = await import('../../files.js');
   const { pruneModel } = await import('../../../core/export/prune.js');
   const P = model.weights.wpe.length / model.config.hiddenSize;
-  let maxPositions = intOption(opts.maxPositions, '--max-positions', 1);
+  let maxPositions = opts.maxPositions;
   if (maxPositions === undefined && opts.to === 'firmware' && model.config.attentionLayers.includes('local')) {
     maxPositions = Math.min(P, model.config.windowSize); // the firmware has no local attention
   }
   if (!opts.pruneCorpus && (maxPositions === undefined || maxPositions === P)) return model;
   const corpus = opts.pruneCorpus ? await Promise.all(opts.pruneCorpus.map((f) => readText(f))) : undefined;
-  const r = pruneModel(model, { corpus, minCount: intOption(opts.minCount, '--min-count', 1), maxPositions });
+  const r = pruneModel(model, { corpus, minCount: opts.minCount, maxPositions });
   const V = model.tokenizer.vocabSize;
   const kept = r.keptIds.length;
   if (corpus) process.stderr.write(`vocabulary: kept ${num(kept)} of ${num(V)} tokens (${num(r.addedByClosure)} of them only for merge ancestry)\n`);
   if (maxPositions !== undefined && maxPositions !== P) process.stderr.write(`positions: kept ${num(maxPositions)} of ${num(P)}\n`);
   if (opts.to === 'firmware') {
     const { firmwareFootprint } = await import('../../../core/export/firmware.js');
-    const version = opts.version === '3' ? 3 : 2;
+    const version = Number(opts.version) as 2 | 3;
     const saved = firmwareFootprint(model, version).total - firmwareFootprint(r.model, version).total;
     process.stderr.write(`pruning saves ${num(saved)} bytes of flash\n`);
   } else {
@@ -90,10 +84,9 @@ async function prune(model: Model, opts: ConvertOptions): Promise<Model> {
 }
 
 async function toFirmware(model: Model, opts: ConvertOptions): Promise<void> {
-  const version = intOption(opts.version, '--version', 2);
-  if (version !== 2 && version !== 3) throw new UsageError(`--version must be 2 or 3, got ${opts.version}`);
+  const version = Number(opts.version) as 2 | 3;
   const { firmwareFiles, firmwareFootprint, checkFlashBudget } = await import('../../../core/export/firmware.js');
-  const maxBytes = intOption(opts.maxBytes, '--max-bytes', 1);
+  const { maxBytes } = opts;
   const verdict = maxBytes === undefined ? undefined : checkFlashBudget(model, version, maxBytes);
   const out = firmwareFiles(model, version, opts.cSource === true);
   const { mkdir } = await import('node:fs/promises');

@@ -1,52 +1,53 @@
 // `tinytalk eval --model <model> --data <file>`: cross-entropy and perplexity on held-out
 // dialogue data, counting only the tokens the fine-tune trained on (bot replies, story bodies);
 // `--compare` puts several models in one table, `--json` prints the numbers.
-import type { Command } from 'commander';
-import { UsageError } from '../../../core/errors.js';
+import { Option, type Command } from 'commander';
+import { integer, startThreads, threadsOption } from '../options.js';
 
 interface EvalCliOptions {
   model: string;
   data: string;
   compare?: string[];
   tokenizer?: string;
-  limit?: string;
-  encoding: string;
+  limit?: number;
+  encoding: 'gpt2' | 'device';
+  threads: number;
   json?: boolean;
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('eval')
     .description('loss and perplexity on dialogue data (bot replies only, as the model was trained), and speed')
     .requiredOption('--model <model>', 'checkpoint directory, .safetensors, firmware blob, .gguf or hub id')
     .requiredOption('--data <file>', 'data in the training format (User:/Bot: lines, <|endoftext|> after each reply), .jsonl or .csv')
     .option('--compare <models...>', 'more models to evaluate on the same data, in one table')
     .option('--tokenizer <path>', 'tokenizer file to use instead of the one beside --model')
-    .option('--limit <n>', 'evaluate only the first n samples')
-    .option('--encoding <mode>', 'tokenizer encoding: gpt2 (as the fine-tune did) or device', 'gpt2')
-    .option('--json', 'print {"loss", "perplexity", "tokens", "samples"} (a list with --compare)')
+    .option('--limit <n>', 'evaluate only the first n samples', integer(1))
+    .addOption(new Option('--encoding <mode>', 'tokenizer encoding: gpt2 (as the fine-tune did) or device').choices(['gpt2', 'device']).default('gpt2'))
+    .option('--json', 'print {"loss", "perplexity", "tokens", "samples"} (a list with --compare)');
+  threadsOption(command)
     .action(async (opts: EvalCliOptions) => {
-      if (opts.encoding !== 'gpt2' && opts.encoding !== 'device') throw new UsageError(`--encoding must be gpt2 or device, got ${opts.encoding}`);
       const { readText } = await import('../../files.js');
       const { parseData } = await import('../../../core/train/data.js');
       const { evaluate } = await import('../../../core/eval/evaluate.js');
       const { Transformer } = await import('../../../core/model/transformer.js');
       const { loadModel } = await import('../../load.js');
       const parsed = parseData(await readText(opts.data), opts.data);
-      let samples = parsed.samples;
-      if (opts.limit !== undefined) {
-        const n = Number(opts.limit);
-        if (!Number.isInteger(n) || n < 1) throw new UsageError(`--limit must be a positive integer, got ${opts.limit}`);
-        samples = samples.slice(0, n);
+      const samples = parsed.samples.slice(0, opts.limit);
+      if (samples.length === 0) {
+        const { UsageError } = await import('../../../core/errors.js');
+        throw new UsageError(`${opts.data}: no samples to evaluate`);
       }
-      if (samples.length === 0) throw new UsageError(`${opts.data}: no samples to evaluate`);
       const refs = [opts.model, ...(opts.compare ?? [])];
       const rows = [];
+      const closeThreads = await startThreads(opts.threads);
       for (const [i, ref] of refs.entries()) {
         const model = await loadModel(ref, { tokenizer: i === 0 ? opts.tokenizer : undefined });
-        const r = evaluate(new Transformer(model), model.tokenizer, samples, { mode: opts.encoding as 'gpt2' | 'device' });
+        const r = evaluate(new Transformer(model), model.tokenizer, samples, { mode: opts.encoding });
         rows.push({ model: ref, format: formatName(model.source.format, model.weights.wte.type), ...r });
       }
+      await closeThreads();
       if (opts.json) {
         const out = rows.map(({ model, format, loss, perplexity, tokens, samples: n, tokensPerSecond }) => ({ model, format, loss, perplexity, tokens, samples: n, tokensPerSecond }));
         process.stdout.write(`${JSON.stringify(refs.length === 1 ? out[0] : out, null, 2)}\n`);

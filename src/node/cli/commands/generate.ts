@@ -1,6 +1,7 @@
 // `tinytalk generate`: continue a prompt, streaming the text (or one JSON object with --json),
 // in float32 reference mode or reproducing the firmware (--firmware).
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Option, type Command } from 'commander';
+import { decimal, integer, modelOptions, startThreads, threadsOption } from '../options.js';
 
 interface GenerateCliOptions {
   model: string;
@@ -17,42 +18,33 @@ interface GenerateCliOptions {
   firmware?: boolean;
   context?: number;
   stop?: string[];
+  threads: number;
   json?: boolean;
 }
 
-function num(kind: 'int' | 'float') {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n))) {
-      throw new InvalidArgumentError(kind === 'int' ? 'expected an integer' : 'expected a number');
-    }
-    return n;
-  };
-}
-
 export function register(program: Command): void {
-  program
+  const command = program
     .command('generate')
     .description('continue a prompt with the model, streaming the text')
-    .requiredOption('--prompt <text>', 'the prompt (a literal <|endoftext|> is the EOS token)')
-    .option('--model <model>', 'checkpoint directory, .safetensors, firmware .bin or hub id', 'TheREZOR/TinyTalk')
-    .option('--tokenizer <path>', 'tokenizer to use instead of the one beside the model')
-    .option('--revision <rev>', 'hub revision (branch, tag or commit)')
-    .option('--max-tokens <n>', 'new tokens at most (default: the model\'s, 64)', num('int'))
-    .option('--temperature <t>', '0 = greedy (default: the model\'s, 0.7; --firmware: the device\'s, 0.8)', num('float'))
-    .option('--top-k <k>', 'sample among the k most likely tokens, 0 = all (default 40)', num('int'))
-    .option('--top-p <p>', 'nucleus sampling threshold (default 1)', num('float'))
-    .option('--min-p <p>', 'drop tokens below p × the most likely one (default 0)', num('float'))
-    .option('--repetition-penalty <r>', 'penalize tokens already seen, 1 = off (default 1)', num('float'))
-    .option('--seed <s>', 'random seed for reproducible sampling (default random)', num('int'))
+    .requiredOption('--prompt <text>', 'the prompt (a literal <|endoftext|> is the EOS token)');
+  modelOptions(command)
+    .option('--max-tokens <n>', 'new tokens at most (default: the model\'s, 64)', integer(0))
+    .option('--temperature <t>', '0 = greedy (default: the model\'s, 0.7; --firmware: the device\'s, 0.8)', decimal(0))
+    .option('--top-k <k>', 'sample among the k most likely tokens, 0 = all (default 40)', integer(0))
+    .option('--top-p <p>', 'nucleus sampling threshold (default 1)', decimal(0))
+    .option('--min-p <p>', 'drop tokens below p × the most likely one (default 0)', decimal(0))
+    .option('--repetition-penalty <r>', 'penalize tokens already seen, 1 = off (default 1)', decimal(0))
+    .option('--seed <s>', 'random seed for reproducible sampling (default random)', integer(0))
     .option('--firmware', 'reproduce the version-2 firmware exactly: device encoding, Q4 float32 math, int8 KV cache, its sampler')
-    .option('--context <n>', 'positions for prompt + output (firmware: KV window, default 80)', num('int'))
+    .option('--context <n>', 'positions for prompt + output (firmware: KV window, default 80)', integer())
     .addOption(new Option('--stop <s...>', 'stop before any of these strings'))
-    .option('--json', 'print one JSON object with ids, text, finish reason and timings')
+    .option('--json', 'print one JSON object with ids, text, finish reason and timings');
+  threadsOption(command)
     .action(async (o: GenerateCliOptions) => {
       const { loadModel } = await import('../../load.js');
       const { generateStream } = await import('../../../core/generate/generate.js');
       const model = await loadModel(o.model, { tokenizer: o.tokenizer, revision: o.revision });
+      const closeThreads = await startThreads(o.threads);
       const controller = new AbortController();
       const onSigint = (): void => controller.abort(new Error('interrupted'));
       process.once('SIGINT', onSigint);
@@ -84,6 +76,7 @@ export function register(program: Command): void {
         return;
       } finally {
         process.off('SIGINT', onSigint);
+        await closeThreads();
       }
       if (!o.json) {
         process.stdout.write('\n');

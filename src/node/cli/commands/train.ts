@@ -1,8 +1,8 @@
 // `tinytalk train`: fine-tune a model on dialogues (loss on the bot's replies only), on the CPU.
 import { availableParallelism } from 'node:os';
-import type { Command } from 'commander';
-import { InvalidArgumentError, Option } from 'commander';
+import { Option, type Command } from 'commander';
 import type { TrainOptions } from '../../train/trainer.js';
+import { decimal, integer } from '../options.js';
 
 /** Commander's parse: the trainer's options, some still optional, plus what the command itself handles. */
 type TrainCliOptions = Omit<TrainOptions, 'data' | 'out' | 'resume' | 'fromScratch'> & {
@@ -17,16 +17,6 @@ type TrainCliOptions = Omit<TrainOptions, 'data' | 'out' | 'resume' | 'fromScrat
   json?: boolean;
 };
 
-const int = (min: number) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
-  return n;
-};
-const num = (min: number) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min) throw new InvalidArgumentError(`expected a number >= ${min}`);
-  return n;
-};
 
 export function register(program: Command): void {
   program
@@ -37,27 +27,27 @@ export function register(program: Command): void {
     .option('--val-data <file>', 'validation data (default: every 20th training sample is held out)')
     .option('--bot-speaker <name>', 'CSV: the speaker whose lines are the bot', 'User 2')
     .option('--out <dir>', 'output directory: model/ checkpoint, metrics.jsonl, loss-curve.svg')
-    .option('--steps <n>', 'optimizer steps (default: from --epochs)', int(1))
-    .option('--epochs <n>', 'passes over the training blocks when --steps is not given', num(0), 2)
-    .option('--lr <lr>', 'peak learning rate', num(0), 5e-4)
-    .option('--batch <n>', 'sequences per micro-batch', int(1), 8)
-    .option('--accum <n>', 'micro-batches per optimizer step (gradient accumulation)', int(1), 1)
-    .option('--seq-len <n>', 'tokens per sequence', int(2), 256)
-    .option('--threads <n>', 'training threads', int(1), Math.max(1, availableParallelism()))
+    .option('--steps <n>', 'optimizer steps (default: from --epochs)', integer(1))
+    .option('--epochs <n>', 'passes over the training blocks when --steps is not given', decimal(0), 2)
+    .option('--lr <lr>', 'peak learning rate', decimal(0), 5e-4)
+    .option('--batch <n>', 'sequences per micro-batch', integer(1), 8)
+    .option('--accum <n>', 'micro-batches per optimizer step (gradient accumulation)', integer(1), 1)
+    .option('--seq-len <n>', 'tokens per sequence', integer(2), 256)
+    .option('--threads <n>', 'training threads', integer(1), Math.max(1, availableParallelism()))
     .option('--resume', 'continue the run in --out exactly where it stopped')
-    .option('--seed <n>', 'seed for the data order (and --from-scratch weights)', int(0), 1234)
-    .option('--warmup <n>', 'warm-up steps (default: 200, or a tenth of runs under 2,000 steps)', int(0))
-    .option('--weight-decay <wd>', 'AdamW decoupled weight decay', num(0), 0.01)
-    .option('--clip <norm>', 'gradient-norm clipping', num(0), 1.0)
-    .option('--val-every <n>', 'validation loss every n steps', int(1), 50)
-    .option('--save-every <n>', 'checkpoint every n steps', int(1), 100)
-    .option('--val-fraction <f>', 'share of samples held out when no --val-data', num(0.001), 0.05)
-    .option('--val-blocks <n>', 'most validation sequences evaluated', int(1), 64)
+    .option('--seed <n>', 'seed for the data order (and --from-scratch weights)', integer(0), 1234)
+    .option('--warmup <n>', 'warm-up steps (default: 200, or a tenth of runs under 2,000 steps)', integer(0))
+    .option('--weight-decay <wd>', 'AdamW decoupled weight decay', decimal(0), 0.01)
+    .option('--clip <norm>', 'gradient-norm clipping', decimal(0), 1.0)
+    .option('--val-every <n>', 'validation loss every n steps', integer(1), 50)
+    .option('--save-every <n>', 'checkpoint every n steps', integer(1), 100)
+    .option('--val-fraction <f>', 'share of samples held out when no --val-data', decimal(0.001), 0.05)
+    .option('--val-blocks <n>', 'most validation sequences evaluated', integer(1), 64)
     .option('--from-scratch', "start from random weights of the model's config (keeps its tokenizer)")
     .option('--export-firmware <dir>', 'at the end, write the firmware blobs (Q4 model + tokenizer) into dir')
     .option('--export-gguf <file>', 'at the end, write a GGUF file')
     .addOption(new Option('--gguf-type <type>', 'GGUF matrix type').choices(['f32', 'f16', 'q8_0', 'q4_0']).default('q8_0'))
-    .option('--benchmark <steps>', 'measure training tokens per second on random data (no --data/--out needed)', int(1))
+    .option('--benchmark <steps>', 'measure training tokens per second on random data (no --data/--out needed)', integer(1))
     .option('--json', 'last line: {"val_loss_before", "val_loss_after", "train_tokens_per_second", "steps"}')
     .action(async (o: TrainCliOptions) => {
       const { UsageError } = await import('../../../core/errors.js');

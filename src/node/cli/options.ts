@@ -1,0 +1,46 @@
+// Option parsers and option groups several commands share, so a flag reads, checks and explains
+// itself the same way in every command.
+import { InvalidArgumentError, Option, type Command } from 'commander';
+
+/** Commander parser: an integer ≥ min. */
+export const integer = (min = Number.MIN_SAFE_INTEGER) => (value: string): number => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isSafeInteger(n) || n < min) {
+    throw new InvalidArgumentError(min === Number.MIN_SAFE_INTEGER ? 'expected an integer' : `expected an integer >= ${min}`);
+  }
+  return n;
+};
+
+/** Commander parser: a finite number ≥ min. */
+export const decimal = (min = -Infinity) => (value: string): number => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < min) {
+    throw new InvalidArgumentError(min === -Infinity ? 'expected a number' : `expected a number >= ${min}`);
+  }
+  return n;
+};
+
+export const DEFAULT_MODEL = 'TheREZOR/TinyTalk';
+
+/** --model (default the hub's TinyTalk), --tokenizer and --revision: where the model comes from. */
+export function modelOptions(command: Command): Command {
+  return command
+    .option('--model <model>', 'checkpoint directory, .safetensors, firmware .bin or hub id owner/name[@revision]', DEFAULT_MODEL)
+    .option('--tokenizer <path>', 'tokenizer to use instead of the one beside the model')
+    .option('--revision <rev>', 'hub revision (branch, tag or commit)');
+}
+
+/** --threads: threads splitting the large matrix products (prompt passes, the classifier, batches). */
+export function threadsOption(command: Command, what = 'threads splitting the large matrix products (prompt passes, the classifier)'): Command {
+  return command.addOption(new Option('--threads <n>', what).argParser(integer(1)).default(1));
+}
+
+/**
+ * Starts the kernel worker threads (none for 1) and returns their closer. Loaded lazily: a
+ * one-thread run never starts the pool's module.
+ */
+export async function startThreads(threads: number): Promise<() => Promise<void>> {
+  if (threads === 1) return async () => {};
+  const { startKernelThreads } = await import('../threads/pool.js');
+  return (await startKernelThreads(threads)).close;
+}
