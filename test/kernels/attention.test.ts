@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { attendRow, attendRows } from '../../src/core/kernels/attention.js';
 import { activationArray } from '../../src/core/kernels/matmul.js';
+import { fill } from '../helpers/random.js';
 
 function oracle(q: Float32Array, K: Float32Array, V: Float32Array, ko: number, span: number, D: number, H: number, scale: number): number[] {
   const hs = D / H;
@@ -19,15 +20,6 @@ function oracle(q: Float32Array, K: Float32Array, V: Float32Array, ko: number, s
     for (let d = 0; d < hs; d++) out.push(e.reduce((acc, p, j) => acc + (p / sum) * V[ko + j * D + h * hs + d]!, 0));
   }
   return out;
-}
-
-function fill(a: Float32Array, seed: number, scale: number): Float32Array {
-  let s = seed;
-  for (let i = 0; i < a.length; i++) {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    a[i] = (s / 2 ** 31 - 0.5) * scale;
-  }
-  return a;
 }
 
 describe('attendRow', () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { bf16ToF32, f16ToF32 } from '../../src/core/halfs.js';
 import { q4DeviceMatvec } from '../../src/core/kernels/device.js';
 import type { Q4Matrix } from '../../src/core/tensor.js';
+import { lcg } from '../helpers/random.js';
 
 const fr = Math.fround;
 
@@ -28,11 +29,6 @@ function deviceOracle(x: Float32Array, w: Q4Matrix, n: number): Float32Array {
     }
   }
   return y;
-}
-
-function lcg(seed: number): () => number {
-  let s = seed;
-  return () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
 
 describe('q4DeviceMatvec', () => {

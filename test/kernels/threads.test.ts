@@ -8,15 +8,7 @@ import { activationArray, kernelInfo, matmul } from '../../src/core/kernels/matm
 import { placeWeights } from '../../src/core/kernels/place.js';
 import { startKernelThreads, type KernelThreads } from '../../src/node/threads/pool.js';
 import type { Matrix } from '../../src/core/tensor.js';
-
-function fill(a: Float32Array, seed: number, scale: number): Float32Array {
-  let s = seed;
-  for (let i = 0; i < a.length; i++) {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    a[i] = (s / 2 ** 31 - 0.5) * scale;
-  }
-  return a;
-}
+import { fill } from '../helpers/random.js';
 
 // The matrix and inputs of a prompt-sized product: 24 tokens through a (512 × 128) Q4_0 matrix.
 const rows = 512, cols = 128, n = 24;
