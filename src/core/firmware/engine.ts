@@ -6,7 +6,8 @@
 // gives the same numbers as the device's token-by-token loop, because each row's arithmetic only
 // depends on the rows before it.
 import { UsageError } from '../errors.js';
-import { dequantizeRow } from '../kernels/matmul.js';
+import { deviceInt8Array, fwAttentionDevice } from '../kernels/device-attention.js';
+import { activationArray, dequantizeRow } from '../kernels/matmul.js';
 import type { NeoConfig } from '../model/config.js';
 import { checkDecode, checkRewind, checkToken, type Engine, type PrefillOptions, type Sequence } from '../model/engine.js';
 import type { NeoWeights } from '../model/weights.js';
@@ -114,9 +115,10 @@ export class FirmwareEngine implements Engine {
     const n = Math.max(this.maxBatch, this.context);
     const D = c.hiddenSize;
     this.x = new Float32Array(n * D);
-    this.xb = new Float32Array(n * D);
+    // q and xb (like the caches) in the kernel memory: the attention kernels use them in place
+    this.q = activationArray(n * D);
+    this.xb = activationArray(n * D);
     this.xb2 = new Float32Array(n * D);
-    this.q = new Float32Array(n * D);
     this.k = new Float32Array(n * D);
     this.v = new Float32Array(n * D);
     this.hb = new Float32Array(n * c.intermediateSize);
@@ -130,7 +132,8 @@ export class FirmwareEngine implements Engine {
   newSequence(): Sequence {
     const { numLayers: L, hiddenSize: D } = this.config;
     const rows = L * this.context;
-    return new Int8Cache(new Int8Array(rows * D), new Int8Array(rows * D), new Float32Array(rows), new Float32Array(rows));
+    // in the kernel memory where there is one: the attention kernels read the caches in place
+    return new Int8Cache(deviceInt8Array(rows * D), deviceInt8Array(rows * D), activationArray(rows), activationArray(rows));
   }
 
   rewind(seq: Sequence, length: number): void {
@@ -236,8 +239,10 @@ export class FirmwareEngine implements Engine {
     const { q, xb, att } = this;
     for (let i = 0; i < n; i++) {
       const pos = this.rowPos[i]!;
-      const { k: Kc, v: Vc, kScale, vScale } = this.rowSeq[i]!;
+      const seq = this.rowSeq[i]!;
       const base = l * this.context;
+      if (fwAttentionDevice(xb, q, i * D, seq, base, pos + 1, D, hs, fwSoftmax)) continue; // the same sums on SIMD
+      const { k: Kc, v: Vc, kScale, vScale } = seq;
       for (let h = 0; h < H; h++) {
         const qo = i * D + h * hs;
         for (let t = 0; t <= pos; t++) {

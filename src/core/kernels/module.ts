@@ -52,6 +52,12 @@ export type ExpandKernel = (kind: number, dst: number, w: number, aux: number, r
 /** q4Device(y, x, sc, nib, n, rows, cols) of kernels.as: Q4_0 products in the firmware's order. */
 export type Q4DeviceKernel = (y: number, x: number, sc: number, nib: number, n: number, rows: number, cols: number) => void;
 
+/** fwScores(att, q, kc, ks, span, D, hs) of kernels.as: firmware attention scores, bit for bit. */
+export type FwScoresKernel = (att: number, q: number, kc: number, ks: number, span: number, D: number, hs: number) => void;
+
+/** fwValues(out, att, vc, vs, span, D, hs) of kernels.as: firmware weighted values, bit for bit. */
+export type FwValuesKernel = (out: number, att: number, vc: number, vs: number, span: number, D: number, hs: number) => void;
+
 export interface Kernels {
   matmul: MatmulKernel;
   attend: AttendKernel;
@@ -59,6 +65,8 @@ export interface Kernels {
   gelu: GeluKernel;
   expand: ExpandKernel;
   q4Device: Q4DeviceKernel;
+  fwScores: FwScoresKernel;
+  fwValues: FwValuesKernel;
 }
 
 export function instantiateKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): Kernels {
@@ -70,5 +78,7 @@ export function instantiateKernels(module: WebAssembly.Module, memory: WebAssemb
     gelu: exports['gelu'] as GeluKernel,
     expand: exports['expand'] as ExpandKernel,
     q4Device: exports['q4Device'] as Q4DeviceKernel,
+    fwScores: exports['fwScores'] as FwScoresKernel,
+    fwValues: exports['fwValues'] as FwValuesKernel,
   };
 }

@@ -7,6 +7,7 @@
 // - attend, attendRows: attention of query rows over cached keys and values.
 // - gelu: gelu_new in place.
 // - q4Device: Q4_0 products in the firmware's summation order, bit for bit.
+// - fwScores, fwValues: firmware attention over int8 caches in the device's order, bit for bit.
 
 // Matrix kinds, as numbered by src/core/kernels/module.ts (kernelKind).
 const F32: i32 = 0;
@@ -576,5 +577,80 @@ export function q4Device(y: usize, x: usize, sc: usize, nib: usize, n: i32, rows
       }
       v128.store(yt + (<usize>g << 4), acc);
     }
+  }
+}
+
+// ---- Attention in the firmware's order (firmware mode): int8 caches, one key or dim per lane ----
+
+// s += q[d + i] × codes quarter i for i = 0..3 in order; codes: 16 int8, dimension-major
+// (four keys per dimension), so each lane sums its own key's products in index order.
+@inline function addCodes(s: v128, qd: usize, codes: v128): v128 {
+  const lo = i16x8.extend_low_i8x16_s(codes), hi = i16x8.extend_high_i8x16_s(codes);
+  s = f32x4.add(s, f32x4.mul(v128.load32_splat(qd), f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(lo))));
+  s = f32x4.add(s, f32x4.mul(v128.load32_splat(qd, 4), f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(lo))));
+  s = f32x4.add(s, f32x4.mul(v128.load32_splat(qd, 8), f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(hi))));
+  return f32x4.add(s, f32x4.mul(v128.load32_splat(qd, 12), f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(hi))));
+}
+
+/**
+ * Scores of one query row (D floats at q) against span int8 key rows (stride D bytes at kc,
+ * scales at ks), every head, as the device computes them (firmware-format.md 3.5): per key,
+ * s += q_d × code_d for d in order, then s × the row's scale. Lanes are four keys, each summing
+ * its dimensions in order; int8 → float32 is exact and there is no fused multiply-add, so the
+ * results are bit for bit the scalar float32 code's. att: (D / hs) heads of span rounded up to
+ * 4 floats (the last group's spare lanes repeat the last key). hs is a multiple of 8.
+ */
+export function fwScores(att: usize, q: usize, kc: usize, ks: usize, span: i32, D: i32, hs: i32): void {
+  const headBytes = <usize>((span + 3) & ~3) << 2;
+  const last = span - 1;
+  for (let t = 0; t < span; t += 4) {
+    // clamped rows: the last group never reads past the cache
+    const t1 = min(t + 1, last), t2 = min(t + 2, last), t3 = min(t + 3, last);
+    const k0 = kc + <usize>t * D, k1 = kc + <usize>t1 * D, k2 = kc + <usize>t2 * D, k3 = kc + <usize>t3 * D;
+    let scale = f32x4.splat(load<f32>(ks + (<usize>t << 2)));
+    scale = f32x4.replace_lane(scale, 1, load<f32>(ks + (<usize>t1 << 2)));
+    scale = f32x4.replace_lane(scale, 2, load<f32>(ks + (<usize>t2 << 2)));
+    scale = f32x4.replace_lane(scale, 3, load<f32>(ks + (<usize>t3 << 2)));
+    let at = att + (<usize>t << 2);
+    for (let ho: usize = 0; ho < <usize>D; ho += <usize>hs) {
+      let s = f32x4.splat(0);
+      for (let d = ho; d < ho + <usize>hs; d += 8) {
+        const ab = v128.load64_lane(k1 + d, v128.load64_zero(k0 + d), 1); // keys 0, 1: dims d..d+7
+        const cd = v128.load64_lane(k3 + d, v128.load64_zero(k2 + d), 1); // keys 2, 3
+        const qd = q + (d << 2);
+        s = addCodes(s, qd, i8x16.shuffle(ab, cd, 0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27));
+        s = addCodes(s, qd + 16, i8x16.shuffle(ab, cd, 4, 12, 20, 28, 5, 13, 21, 29, 6, 14, 22, 30, 7, 15, 23, 31));
+      }
+      v128.store(at, f32x4.mul(s, scale));
+      at += headBytes;
+    }
+  }
+}
+
+/**
+ * out (D floats) = per head Σ_t a_t × values_t as the device computes it (firmware-format.md
+ * 3.5): a_t = att_t × the row's scale, then out_d += a_t × code_d for t in order. Lanes are
+ * dimensions, each adding over the keys in order: bit for bit the scalar float32 code. att as
+ * fwScores lays it out (after the caller's softmax); vc, vs: int8 value rows and their scales.
+ */
+export function fwValues(out: usize, att: usize, vc: usize, vs: usize, span: i32, D: i32, hs: i32): void {
+  const headBytes = <usize>((span + 3) & ~3) << 2;
+  const end = <usize>span << 2;
+  let ah = att;
+  for (let ho: usize = 0; ho < <usize>D; ho += <usize>hs) {
+    for (let d = ho; d < ho + <usize>hs; d += 8) {
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+      let vr = vc + d;
+      for (let t: usize = 0; t < end; t += 4) {
+        const a = f32x4.splat(load<f32>(ah + t) * load<f32>(vs + t));
+        const c = i16x8.extend_low_i8x16_s(v128.load64_zero(vr));
+        a0 = f32x4.add(a0, f32x4.mul(a, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(c))));
+        a1 = f32x4.add(a1, f32x4.mul(a, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(c))));
+        vr += <usize>D;
+      }
+      v128.store(out + (d << 2), a0);
+      v128.store(out + (d << 2), a1, 16);
+    }
+    ah += headBytes;
   }
 }

@@ -1,0 +1,59 @@
+// Firmware attention (firmware mode) on the WebAssembly SIMD kernels: scores over the int8 keys
+// and the weighted sum of the int8 values in the device's float32 order (four keys, then four
+// dimensions per vector, each lane keeping the scalar order), so the results are bit for bit
+// those of the scalar code in firmware/engine.ts. The softmax between them stays with the
+// caller: it emulates glibc's expf exactly. The kernels read the caches and activations in
+// place, so those live in the shared kernel memory (deviceInt8Array, activationArray): nothing
+// is copied per token.
+import { activationArray } from './matmul.js';
+import { kernelArray, offsetOf, wasmKernels } from './wasm.js';
+
+/** One sequence's int8 keys and values (rows, D), with one float32 scale per row. */
+export interface Int8KV {
+  k: Int8Array;
+  v: Int8Array;
+  kScale: Float32Array;
+  vScale: Float32Array;
+}
+
+/** The float32 regions behind int8 views: a view alone would let its region be freed. */
+const owners = new WeakMap<Int8Array, Float32Array>();
+/** The scores of every head, (H, span rounded up to 4), reused across calls. */
+let attBuf: Float32Array | null = null;
+
+/** An int8 array in the kernel memory where there is one (see activationArray), zero-filled. */
+export function deviceInt8Array(length: number): Int8Array {
+  const owner = activationArray(Math.ceil(length / 4));
+  const view = new Int8Array(owner.buffer, owner.byteOffset, length);
+  owners.set(view, owner);
+  return view;
+}
+
+/**
+ * Attention of one query row, every head, over `span` rows of a cache from row `first` (one
+ * layer's keys 0..pos): out[o..o+D) from q[o..o+D), softmax(att, offset, n) applied to each
+ * head's scores in between. Returns false, writing nothing, where the kernels are off, the
+ * memory is not shared or an array lies outside it (the caller then runs its scalar code).
+ */
+export function fwAttentionDevice(
+  out: Float32Array, q: Float32Array, o: number, cache: Int8KV, first: number, span: number, D: number, hs: number,
+  softmax: (att: Float32Array, offset: number, n: number) => void,
+): boolean {
+  const k = wasmKernels();
+  if (!k?.shared || hs % 8 !== 0) return false;
+  const outAt = offsetOf(k, out), qAt = offsetOf(k, q);
+  const kAt = offsetOf(k, cache.k), vAt = offsetOf(k, cache.v);
+  const ksAt = offsetOf(k, cache.kScale), vsAt = offsetOf(k, cache.vScale);
+  if (outAt === undefined || qAt === undefined || kAt === undefined || vAt === undefined || ksAt === undefined || vsAt === undefined) {
+    return false;
+  }
+  const H = D / hs;
+  const stride = (span + 3) & ~3;
+  if (!attBuf || attBuf.length < H * stride) attBuf = kernelArray(k, Math.max(H * stride, 4096));
+  const att = attBuf;
+  const attAt = offsetOf(k, att)!;
+  k.kernels.fwScores(attAt, qAt + 4 * o, kAt + first * D, ksAt + 4 * first, span, D, hs);
+  for (let h = 0; h < H; h++) softmax(att, h * stride, span);
+  k.kernels.fwValues(outAt + 4 * o, attAt, vAt + first * D, vsAt + 4 * first, span, D, hs);
+  return true;
+}
