@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FirmwareEngine } from '../../src/core/firmware/engine.js';
 import { fwSoftmax } from '../../src/core/firmware/numerics.js';
-import { deviceInt8Array, fwAttentionDevice, type Int8KV } from '../../src/core/kernels/device-attention.js';
+import { fwAttentionDevice, type Int8KV } from '../../src/core/kernels/device-attention.js';
 import { activationArray, setKernelBackend } from '../../src/core/kernels/matmul.js';
 import { v2Model } from '../engine/models.js';
 import { fill, lcg } from '../helpers/random.js';
@@ -34,7 +34,7 @@ function scalarOracle(q: Float32Array, o: number, c: Int8KV, first: number, span
 /** rows int8 key and value rows of D codes in the kernel memory, scales like quantizeRow's (amax / 127). */
 function randomCache(rows: number, D: number, seed: number): Int8KV {
   const r = lcg(seed);
-  const c: Int8KV = { k: deviceInt8Array(rows * D), v: deviceInt8Array(rows * D), kScale: activationArray(rows), vScale: activationArray(rows) };
+  const c: Int8KV = { k: activationArray(rows * D, Int8Array), v: activationArray(rows * D, Int8Array), kScale: activationArray(rows), vScale: activationArray(rows) };
   for (let i = 0; i < rows * D; i++) (c.k[i] = Math.floor(r() * 255) - 127), (c.v[i] = Math.floor(r() * 255) - 127);
   for (let i = 0; i < rows; i++) (c.kScale[i] = fr(0.002 + r() * 0.05)), (c.vScale[i] = fr(0.002 + r() * 0.05));
   return c;

@@ -6,7 +6,7 @@
 // gives the same numbers as the device's token-by-token loop, because each row's arithmetic only
 // depends on the rows before it.
 import { UsageError } from '../errors.js';
-import { deviceInt8Array, fwAttentionDevice } from '../kernels/device-attention.js';
+import { fwAttentionDevice } from '../kernels/device-attention.js';
 import { activationArray, dequantizeRow } from '../kernels/matmul.js';
 import type { NeoConfig } from '../model/config.js';
 import { checkDecode, checkRewind, checkToken, type Engine, type PrefillOptions, type Sequence } from '../model/engine.js';
@@ -133,7 +133,7 @@ export class FirmwareEngine implements Engine {
     const { numLayers: L, hiddenSize: D } = this.config;
     const rows = L * this.context;
     // in the kernel memory where there is one: the attention kernels read the caches in place
-    return new Int8Cache(deviceInt8Array(rows * D), deviceInt8Array(rows * D), activationArray(rows), activationArray(rows));
+    return new Int8Cache(activationArray(rows * D, Int8Array), activationArray(rows * D, Int8Array), activationArray(rows), activationArray(rows));
   }
 
   rewind(seq: Sequence, length: number): void {

@@ -3,9 +3,8 @@
 // dimensions per vector, each lane keeping the scalar order), so the results are bit for bit
 // those of the scalar code in firmware/engine.ts. The softmax between them stays with the
 // caller: it emulates glibc's expf exactly. The kernels read the caches and activations in
-// place, so those live in the shared kernel memory (deviceInt8Array, activationArray): nothing
-// is copied per token.
-import { activationArray } from './matmul.js';
+// place, so those live in the shared kernel memory (activationArray): nothing is copied per
+// token.
 import { kernelArray, offsetOf, wasmKernels } from './wasm.js';
 
 /** One sequence's int8 keys and values (rows, D), with one float32 scale per row. */
@@ -16,18 +15,8 @@ export interface Int8KV {
   vScale: Float32Array;
 }
 
-/** The float32 regions behind int8 views: a view alone would let its region be freed. */
-const owners = new WeakMap<Int8Array, Float32Array>();
 /** The scores of every head, (H, span rounded up to 4), reused across calls. */
 let attBuf: Float32Array | null = null;
-
-/** An int8 array in the kernel memory where there is one (see activationArray), zero-filled. */
-export function deviceInt8Array(length: number): Int8Array {
-  const owner = activationArray(Math.ceil(length / 4));
-  const view = new Int8Array(owner.buffer, owner.byteOffset, length);
-  owners.set(view, owner);
-  return view;
-}
 
 /**
  * Attention of one query row, every head, over `span` rows of a cache from row `first` (one

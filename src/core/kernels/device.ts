@@ -7,11 +7,10 @@ import { QBLOCK, type Q4Matrix } from '../tensor.js';
 import { kernelArray, offsetOf, wasmKernels, type KernelMemory } from './wasm.js';
 
 interface Arranged {
-  /** (groups, blocks, 4) float32 scales; keeps the whole region alive. */
+  /** (groups, blocks, 4) float32 scales. */
   scales: Float32Array;
-  /** (groups, blocks, 16, 4) nibble bytes, a view of a region owned by `owner`. */
+  /** (groups, blocks, 16, 4) nibble bytes. */
   nibbles: Uint8Array;
-  owner: Float32Array;
 }
 
 const arranged = new WeakMap<Q4Matrix, Arranged>();
@@ -24,8 +23,7 @@ function arrange(k: KernelMemory, w: Q4Matrix): Arranged {
   const groups = Math.ceil(w.rows / 4);
   const table = halfTable(w.scaleType);
   const scales = kernelArray(k, groups * nb * 4);
-  const owner = kernelArray(k, groups * nb * 16); // 64 bytes per (group, block)
-  const nibbles = new Uint8Array(owner.buffer, owner.byteOffset, groups * nb * 64);
+  const nibbles = kernelArray(k, groups * nb * 64, Uint8Array); // 64 bytes per (group, block)
   for (let r = 0; r < w.rows; r++) {
     const g = r >> 2, lane = r & 3;
     for (let b = 0; b < nb; b++) {
@@ -34,7 +32,7 @@ function arrange(k: KernelMemory, w: Q4Matrix): Arranged {
       for (let i = 0; i < 16; i++) nibbles[(gb * 16 + i) * 4 + lane] = w.nibbles[(r * nb + b) * 16 + i]!;
     }
   }
-  return { scales, nibbles, owner };
+  return { scales, nibbles };
 }
 
 /**

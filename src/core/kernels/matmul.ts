@@ -2,7 +2,7 @@
 // has them, the plain-JavaScript ones otherwise (same results to within float rounding).
 import type { Matrix } from '../tensor.js';
 import { matmulJs } from './js.js';
-import { kernelArray, kernelMemory, matmulWasm, setWasmWanted, wasmKernels } from './wasm.js';
+import { kernelArray, kernelMemory, matmulWasm, setWasmWanted, wasmKernels, type KernelArrayType } from './wasm.js';
 
 export { dequantize, dequantizeRow, dotRow } from './js.js';
 
@@ -30,10 +30,13 @@ export function kernelInfo(): { backend: KernelBackend; sharedMemory: boolean; t
 }
 
 /**
- * A float32 buffer for activations (x, y of matmul): inside the kernel memory when it can be,
- * so matmul() reads and writes it without copies; an ordinary array otherwise.
+ * A buffer for activations (x, y of matmul; float32 unless `Type` says otherwise, e.g. an int8
+ * KV cache): inside the kernel memory when it can be, so the kernels read and write it without
+ * copies; an ordinary array otherwise.
  */
-export function activationArray(length: number): Float32Array {
+export function activationArray<C extends KernelArrayType = Float32ArrayConstructor>(
+  length: number, Type: C = Float32Array as C,
+): InstanceType<C> {
   const k = kernelMemory();
-  return k ? kernelArray(k, length) : new Float32Array(length);
+  return (k ? kernelArray(k, length, Type) : new Type(length)) as InstanceType<C>;
 }

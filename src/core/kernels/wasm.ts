@@ -164,12 +164,19 @@ export function placeArray<T extends Float32Array | Uint16Array | Uint8Array | I
   return a;
 }
 
+/** The typed arrays the kernels read and write in place. */
+export type KernelArrayType = Float32ArrayConstructor | Int8ArrayConstructor | Uint8ArrayConstructor;
+
 /**
- * A float32 array for activations: in the kernel memory when it is shared (no copies around
- * the kernels; see ownedView for its lifetime), an ordinary array otherwise.
+ * An array for activations or caches (float32 unless `Type` says otherwise): in the kernel
+ * memory when it is shared (no copies around the kernels; see ownedView for its lifetime), an
+ * ordinary array otherwise.
  */
-export function kernelArray(k: KernelMemory, length: number): Float32Array {
-  return k.shared ? ownedView(k, Float32Array, length) : new Float32Array(length);
+export function kernelArray<C extends KernelArrayType = Float32ArrayConstructor>(
+  k: KernelMemory, length: number, Type: C = Float32Array as C,
+): InstanceType<C> {
+  type View = new (buffer: ArrayBufferLike, offset: number, length: number) => InstanceType<C>;
+  return k.shared ? ownedView(k, Type as unknown as View, length) : (new Type(length) as InstanceType<C>);
 }
 
 /** A scratch region of at least `bytes`, reused across calls (it only ever grows). */
