@@ -1,9 +1,12 @@
 // Build: compile the TypeScript (Node + core), check the core is platform-neutral.
 // Later steps (WebAssembly kernels, the web page bundle) are added here in order.
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 
 const run = (cmd, args) => execFileSync(cmd, args, { stdio: 'inherit' });
 
+// A fresh dist/: files moved or removed in src must not linger there as importable modules.
+rmSync('dist', { recursive: true, force: true });
 // WebAssembly SIMD kernels → src/core/kernels/generated/ (imported by the TypeScript below).
 run('node', ['scripts/build-kernels.mjs']);
 // The core must compile without Node's types: no node: imports, no Buffer/process.

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { utf8Text } from '../core/formats/reader.js';
+import { utf8Text } from '../core/bytes/json.js';
 
 export async function readBytes(path: string): Promise<Uint8Array> {
   const buf = await readFile(path);

@@ -5,10 +5,10 @@ import { readdir } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { FormatError, UsageError } from '../core/errors.js';
 import { loadCtk2 } from '../core/formats/ctk2.js';
-import { modelFromCrdp, modelFromHfFiles, type HfFiles } from '../core/model/load.js';
-import type { Model } from '../core/model/model.js';
+import { modelFromCrdp, modelFromGguf, modelFromHfFiles, type HfFiles } from '../core/load/model.js';
+import type { Model } from '../core/neo/model.js';
 import { loadHfTokenizer } from '../core/tokenizer/hf.js';
-import type { Tokenizer } from '../core/tokenizer/types.js';
+import type { Tokenizer } from '../core/neo/tokenizer.js';
 import { pathKind, readBytes, readHead, readText } from './files.js';
 
 export interface LoadOptions {
@@ -40,7 +40,7 @@ async function magicOf(path: string): Promise<string> {
 async function loadFile(path: string, options: LoadOptions): Promise<Model> {
   const magic = await magicOf(path);
   if (magic === 'CRDP') return loadFirmware(path, options);
-  if (magic === 'GGUF') return (await import('../core/export/gguf-gpt2.js')).modelFromGguf(await readBytes(path), path);
+  if (magic === 'GGUF') return modelFromGguf(await readBytes(path), path);
   if (path.endsWith('.safetensors')) return loadHf(dirname(path), path, options);
   if (magic === 'CTK2') throw new UsageError(`${path} is a CTK2 tokenizer blob; give the CRDP model blob beside it`);
   throw new FormatError(path, 'format', 'a firmware model blob (magic "CRDP"), a GGUF file, a .safetensors file or a checkpoint directory', JSON.stringify(magic));

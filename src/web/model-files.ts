@@ -2,8 +2,8 @@
 // CTK2 tokenizer, or a Hugging Face checkpoint (model.safetensors + config.json + tokenizer files).
 import { UsageError } from '../core/errors.js';
 import { loadCtk2 } from '../core/formats/ctk2.js';
-import { modelFromCrdp, modelFromHfFiles } from '../core/model/load.js';
-import type { Model } from '../core/model/model.js';
+import { modelFromCrdp, modelFromHfFiles } from '../core/load/model.js';
+import type { Model } from '../core/neo/model.js';
 import type { NamedFile } from './protocol.js';
 
 const magic = (f: NamedFile) => String.fromCharCode(...f.bytes.subarray(0, 4));

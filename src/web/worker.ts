@@ -1,9 +1,10 @@
 // The Web Worker that runs TinyTalk in the browser: the same core code as Node (loaders, engine,
 // sampler, streaming generation) on files downloaded from the server or picked by the user.
-import { buildPrompt, promptBudget, ReplyFilter } from '../core/chat/index.js';
+import { buildPrompt, promptBudget } from '../core/chat/prompt.js';
+import { ReplyFilter } from '../core/chat/reply-filter.js';
 import { generateStream } from '../core/generate/generate.js';
 import { placeWeights } from '../core/kernels/place.js';
-import type { Model } from '../core/model/model.js';
+import type { Model } from '../core/neo/model.js';
 import { modelFromNamedFiles } from './model-files.js';
 import type { FromWorker, ReplyRequest, ToWorker } from './protocol.js';
 

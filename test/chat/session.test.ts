@@ -1,7 +1,7 @@
 // ChatSession in firmware mode against the firmware engine's own runs: greedy replies at kv80,
 // multi-turn prompts built from history, and seeded sampling (seed 1234, temperature 0.8).
 import { describe, expect, it } from 'vitest';
-import { DEVICE_INPUT_MAX } from '../../src/core/chat/device-input.js';
+import { DEVICE_INPUT_MAX } from '../../src/core/chat/firmware-input.js';
 import { ChatSession, type ReplyResult } from '../../src/core/chat/session.js';
 import { generate } from '../../src/core/generate/generate.js';
 import { loadModel } from '../../src/node/load.js';

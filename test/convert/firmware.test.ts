@@ -9,7 +9,7 @@ import { cSource } from '../../src/core/export/csource.js';
 import { writeCrdp } from '../../src/core/export/crdp.js';
 import { writeCtk2 } from '../../src/core/export/ctk2.js';
 import { checkFlashBudget, firmwareFiles, firmwareFootprint } from '../../src/core/export/firmware.js';
-import { quantizeQ4, quantizeQ8 } from '../../src/core/export/quantize.js';
+import { quantizeQ4, quantizeQ8 } from '../../src/core/formats/quant.js';
 import { readCrdp } from '../../src/core/formats/crdp.js';
 import { loadCtk2, parseCtk2 } from '../../src/core/formats/ctk2.js';
 import { UsageError } from '../../src/core/errors.js';

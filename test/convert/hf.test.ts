@@ -6,11 +6,11 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readGpt2Gguf, writeGpt2Gguf } from '../../src/core/export/gguf-gpt2.js';
+import { readGpt2Gguf, writeGpt2Gguf } from '../../src/core/formats/gguf-gpt2.js';
 import { hfCheckpointFiles } from '../../src/core/export/hf.js';
 import { parseSafetensors } from '../../src/core/formats/safetensors.js';
-import { modelFromHfFiles } from '../../src/core/model/load.js';
-import type { Model } from '../../src/core/model/model.js';
+import { modelFromHfFiles } from '../../src/core/load/model.js';
+import type { Model } from '../../src/core/neo/model.js';
 import { Transformer } from '../../src/core/model/transformer.js';
 import { loadModel } from '../../src/node/load.js';
 import { writeDirectoryAtomic } from '../../src/node/write-dir.js';

@@ -1,7 +1,7 @@
 // KV-cache decoding against full recomputation, batched decoding against one sequence at a time,
 // and the firmware engine's batched prompt pass against its token-by-token loop (bit for bit).
 import { describe, expect, it } from 'vitest';
-import { FirmwareEngine } from '../../src/core/firmware/engine.js';
+import { FirmwareEngine } from '../../src/core/firmware/firmware-engine.js';
 import { Transformer } from '../../src/core/model/transformer.js';
 import { tinyModel, v2Model } from './models.js';
 

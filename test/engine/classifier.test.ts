@@ -1,7 +1,7 @@
 // The classifier (hidden → vocabulary, the largest matrix) runs only for positions whose logits
 // are read: the last prompt position of a prefill, every position only when asked for.
 import { describe, expect, it, vi } from 'vitest';
-import type { Matrix } from '../../src/core/tensor.js';
+import type { Matrix } from '../../src/core/neo/tensor.js';
 
 const rowsThrough = new Map<Matrix, number>(); // classifier rows computed per matrix
 vi.mock('../../src/core/kernels/matmul.js', async (original) => {

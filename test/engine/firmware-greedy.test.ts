@@ -1,7 +1,7 @@
 // Firmware mode against the firmware engine's own greedy runs (golden/generate_firmware_greedy.json)
 // and the measured reference values of firmware-format.md 3.7.
 import { describe, expect, it } from 'vitest';
-import { FirmwareEngine } from '../../src/core/firmware/engine.js';
+import { FirmwareEngine } from '../../src/core/firmware/firmware-engine.js';
 import { generate } from '../../src/core/generate/generate.js';
 import { sharedJson } from '../helpers/shared.js';
 import { v2Model } from './models.js';

@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseHfConfig } from '../../src/core/formats/hf-config.js';
 import { parseSafetensors } from '../../src/core/formats/safetensors.js';
-import type { NeoConfig } from '../../src/core/model/config.js';
-import { neoWeightsFromSafetensors } from '../../src/core/model/load.js';
-import type { Model } from '../../src/core/model/model.js';
-import type { NeoWeights } from '../../src/core/model/weights.js';
+import type { NeoConfig } from '../../src/core/neo/config.js';
+import { neoWeightsFromSafetensors } from '../../src/core/load/model.js';
+import type { Model } from '../../src/core/neo/model.js';
+import type { NeoWeights } from '../../src/core/neo/weights.js';
 import { loadModel } from '../../src/node/load.js';
 import { HF_STANDIN, TINY_MODEL, V2_MODEL } from '../helpers/shared.js';
 

@@ -1,7 +1,7 @@
 // The reference sampler's filters on hand-made distributions, and the xorshift64* stream.
 import { describe, expect, it } from 'vitest';
-import { XorShift64Star } from '../../src/core/generate/rng.js';
-import { Sampler, type SamplingOptions } from '../../src/core/generate/sampler.js';
+import { XorShift64Star } from '../../src/core/sample/rng.js';
+import { Sampler, type SamplingOptions } from '../../src/core/sample/sampler.js';
 import { StopText } from '../../src/core/generate/stop.js';
 
 const base: SamplingOptions = { temperature: 1, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1, seed: 42 };

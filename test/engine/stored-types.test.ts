@@ -2,11 +2,11 @@
 // and Q8_0 matrices gives the logits of the same engine on float32 copies decoded here, on their
 // own, from the stored bits (not through the kernels' dequantizer).
 import { describe, expect, it } from 'vitest';
-import { quantizeQ4, quantizeQ8 } from '../../src/core/export/quantize.js';
-import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from '../../src/core/halfs.js';
+import { quantizeQ4, quantizeQ8 } from '../../src/core/formats/quant.js';
+import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from '../../src/core/bytes/halfs.js';
 import { Transformer } from '../../src/core/model/transformer.js';
-import type { NeoLayerWeights, NeoWeights } from '../../src/core/model/weights.js';
-import type { F32Matrix, Matrix } from '../../src/core/tensor.js';
+import type { NeoLayerWeights, NeoWeights } from '../../src/core/neo/weights.js';
+import type { F32Matrix, Matrix } from '../../src/core/neo/tensor.js';
 import { tinyModel } from './models.js';
 
 type Kind = 'f16' | 'bf16' | 'q4_0/bf16' | 'q4_0/f16' | 'q8_0/f16';

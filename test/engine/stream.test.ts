@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { generate, generateStream, type GeneratePiece, type GenerateResult } from '../../src/core/generate/generate.js';
 import { UsageError } from '../../src/core/errors.js';
-import type { Model } from '../../src/core/model/model.js';
+import type { Model } from '../../src/core/neo/model.js';
 import { standIn, v2Model } from './models.js';
 
 async function collect(it: AsyncGenerator<GeneratePiece, GenerateResult>): Promise<{ pieces: GeneratePiece[]; result: GenerateResult }> {

@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { crdpLayout, q4RowBytes, readCrdp, readCrdpHeader, type CrdpHeader } from '../../src/core/formats/crdp.js';
 import { parseCtk2 } from '../../src/core/formats/ctk2.js';
 import { parseSafetensors, tensorFloat32 } from '../../src/core/formats/safetensors.js';
-import { dequantize, dequantizeRow } from '../../src/core/kernels/matmul.js';
-import { parameterCount } from '../../src/core/model/load.js';
-import type { NeoLayerWeights } from '../../src/core/model/weights.js';
-import type { Q4Matrix } from '../../src/core/tensor.js';
+import { dequantize, dequantizeRow } from '../../src/core/formats/quant.js';
+import { parameterCount } from '../../src/core/load/model.js';
+import type { NeoLayerWeights } from '../../src/core/neo/weights.js';
+import type { Q4Matrix } from '../../src/core/neo/tensor.js';
 import { HF_STANDIN, V2_MODEL, V2_TOKENIZER, V3_MODEL, V3_TOKENIZER } from '../helpers/shared.js';
 import { bytesOf, decodeQ4Blocks, sameFloats } from './util.js';
 

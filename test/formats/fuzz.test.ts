@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { FormatError } from '../../src/core/errors.js';
 import { parseGenerationConfig, parseHfConfig } from '../../src/core/formats/hf-config.js';
 import { parseSafetensors } from '../../src/core/formats/safetensors.js';
-import { modelFromCrdp, neoWeightsFromSafetensors } from '../../src/core/model/load.js';
+import { modelFromCrdp, neoWeightsFromSafetensors } from '../../src/core/load/model.js';
 import { loadHfTokenizer } from '../../src/core/tokenizer/hf.js';
 import { HF_STANDIN, V2_MODEL, V2_TOKENIZER, V3_MODEL, V3_TOKENIZER } from '../helpers/shared.js';
 import { bytesOf } from './util.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../../src/core/errors.js';
 import { parseGenerationConfig, parseHfConfig } from '../../src/core/formats/hf-config.js';
-import { MODEL_CARD_DEFAULTS } from '../../src/core/model/config.js';
+import { MODEL_CARD_DEFAULTS } from '../../src/core/neo/config.js';
 import { HF_STANDIN, TINY_MODEL, sharedPath } from '../helpers/shared.js';
 
 const standin = readFileSync(join(HF_STANDIN(), 'config.json'), 'utf8');

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../../src/core/errors.js';
-import { f32ToBf16, f32ToF16 } from '../../src/core/halfs.js';
+import { f32ToBf16, f32ToF16 } from '../../src/core/bytes/halfs.js';
 import { parseSafetensors, tensorFloat32, tensorMatrix, writeSafetensors, type SafetensorsDtype } from '../../src/core/formats/safetensors.js';
 import { HF_STANDIN } from '../helpers/shared.js';
 import { bytesOf } from './util.js';

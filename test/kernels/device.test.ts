@@ -1,9 +1,9 @@
 // q4DeviceMatvec (Q4_0 in the firmware's order on the SIMD kernel) against the device's
 // arithmetic written out from firmware-format.md 3.3 in scalar float32: bit for bit.
 import { describe, expect, it } from 'vitest';
-import { bf16ToF32, f16ToF32 } from '../../src/core/halfs.js';
-import { q4DeviceMatvec } from '../../src/core/kernels/device.js';
-import type { Q4Matrix } from '../../src/core/tensor.js';
+import { bf16ToF32, f16ToF32 } from '../../src/core/bytes/halfs.js';
+import { q4DeviceMatvec } from '../../src/core/kernels/firmware-matmul.js';
+import type { Q4Matrix } from '../../src/core/neo/tensor.js';
 import { lcg } from '../helpers/random.js';
 
 const fr = Math.fround;

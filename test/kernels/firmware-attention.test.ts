@@ -2,9 +2,9 @@
 // firmware/engine.ts, written out here: bit for bit, on random caches and through the engine
 // with setKernelBackend('js') (scalar) against 'wasm' (the kernels).
 import { afterEach, describe, expect, it } from 'vitest';
-import { FirmwareEngine } from '../../src/core/firmware/engine.js';
+import { FirmwareEngine } from '../../src/core/firmware/firmware-engine.js';
 import { fwSoftmax } from '../../src/core/firmware/numerics.js';
-import { fwAttentionDevice, type Int8KV } from '../../src/core/kernels/device-attention.js';
+import { fwAttentionDevice, type Int8KV } from '../../src/core/kernels/firmware-attention.js';
 import { activationArray, setKernelBackend } from '../../src/core/kernels/matmul.js';
 import { v2Model } from '../engine/models.js';
 import { fill, lcg } from '../helpers/random.js';

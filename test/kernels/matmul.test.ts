@@ -1,10 +1,10 @@
 // The WebAssembly SIMD kernels against two oracles: the plain-JS kernels (the fallback) and a
 // float64 product over weights decoded one by one with halfs.ts, for every stored matrix type.
 import { afterEach, describe, expect, it } from 'vitest';
-import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from '../../src/core/halfs.js';
+import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from '../../src/core/bytes/halfs.js';
 import { activationArray, kernelInfo, matmul, setKernelBackend } from '../../src/core/kernels/matmul.js';
 import { matmulJs } from '../../src/core/kernels/js.js';
-import { QBLOCK, type Matrix, type ScaleType } from '../../src/core/tensor.js';
+import { QBLOCK, type Matrix, type ScaleType } from '../../src/core/neo/tensor.js';
 
 // Deterministic pseudo-random numbers (xorshift32), so failures reproduce.
 function rng(seed: number): () => number {

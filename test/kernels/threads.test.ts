@@ -7,7 +7,7 @@ import { matmulJs } from '../../src/core/kernels/js.js';
 import { activationArray, kernelInfo, matmul } from '../../src/core/kernels/matmul.js';
 import { placeWeights } from '../../src/core/kernels/place.js';
 import { startKernelThreads, type KernelThreads } from '../../src/node/threads/pool.js';
-import type { Matrix } from '../../src/core/tensor.js';
+import type { Matrix } from '../../src/core/neo/tensor.js';
 import { fill } from '../helpers/random.js';
 
 // The matrix and inputs of a prompt-sized product: 24 tokens through a (512 × 128) Q4_0 matrix.

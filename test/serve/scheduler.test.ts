@@ -1,7 +1,7 @@
 // The scheduler against a toy engine whose next token is (last + 1) mod V: batching, slots, limits.
 import { describe, expect, it } from 'vitest';
-import type { NeoConfig } from '../../src/core/model/config.js';
-import type { Sequence } from '../../src/core/model/engine.js';
+import type { NeoConfig } from '../../src/core/neo/config.js';
+import type { Sequence } from '../../src/core/neo/engine.js';
 import { ApiError } from '../../src/node/server/errors.js';
 import { type BatchEngine, type FinishReason, Scheduler } from '../../src/node/server/scheduler.js';
 

@@ -2,7 +2,7 @@
 // character split over several tokens never prints as U+FFFD or as half a character.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Tokenizer } from '../../src/core/tokenizer/types.js';
+import type { Tokenizer } from '../../src/core/neo/tokenizer.js';
 import { ctk2V2, gpt2Json, standIn } from './load.js';
 import { mixedText } from './strings.js';
 

@@ -2,11 +2,11 @@
 // ends at EOS, the reply limit, the context end or a new `User` line. Platform-neutral: the
 // terminal chat drives it, and so can a page or a server.
 import { UsageError } from '../errors.js';
-import { DEVICE_TEMPERATURE } from '../firmware/sampler.js';
+import { DEVICE_TEMPERATURE } from '../sample/firmware-sampler.js';
 import { engineFor, generateStream, type FinishReason, type GenerateResult } from '../generate/generate.js';
-import type { Engine } from '../model/engine.js';
-import type { Model } from '../model/model.js';
-import { deviceInput } from './device-input.js';
+import type { Engine } from '../neo/engine.js';
+import type { Model } from '../neo/model.js';
+import { deviceInput } from './firmware-input.js';
 import { ChatHistory, FIRMWARE_HIST_MAX } from './history.js';
 import { buildPrompt, promptBudget, type BuiltPrompt, type ChatMode } from './prompt.js';
 import { ReplyFilter } from './reply-filter.js';

@@ -5,8 +5,8 @@
 // Each sample is evaluated on its own (no packing across samples); a sample longer than the
 // context is cut into context-sized blocks, and — as in the training packing — the first token
 // of each block has no prediction. Log-softmax in float64.
-import type { Engine } from '../model/engine.js';
-import type { Tokenizer } from '../tokenizer/types.js';
+import type { Engine } from '../neo/engine.js';
+import type { Tokenizer } from '../neo/tokenizer.js';
 import { encodeSample, IGNORE_LABEL, type Sample } from '../train/data.js';
 
 export interface EvalOptions {

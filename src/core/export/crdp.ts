@@ -6,10 +6,10 @@
 // then its nibbles). Every matrix is quantized from its float32 values with the converter's
 // quantizer, so converting a blob's own weights gives the blob back byte for byte.
 import { UsageError } from '../errors.js';
-import type { NeoConfig } from '../model/config.js';
-import type { NeoWeights } from '../model/weights.js';
-import { QBLOCK, type Matrix, type Q4Matrix } from '../tensor.js';
-import { quantizeMatrix } from './quantize.js';
+import type { NeoConfig } from '../neo/config.js';
+import type { NeoWeights } from '../neo/weights.js';
+import { QBLOCK, type Matrix, type Q4Matrix } from '../neo/tensor.js';
+import { quantizeMatrix } from '../formats/quant.js';
 
 export type CrdpVersion = 2 | 3;
 

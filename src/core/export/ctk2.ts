@@ -1,6 +1,6 @@
 // CTK2 writer: the firmware's tokenizer blob (firmware-format.md 2.1 layout, 2.5 writer).
 import { UsageError } from '../errors.js';
-import type { TokenizerVocab } from '../tokenizer/types.js';
+import type { TokenizerVocab } from '../neo/tokenizer.js';
 
 const MAGIC = 0x324b5443; // "CTK2"
 

@@ -1,9 +1,9 @@
 // Everything `convert --to firmware` produces, in memory: the CRDP model blob, the CTK2 tokenizer
 // blob, optionally the two C++ sources the firmware compiles (6.4), and a flash-budget verdict.
 import { UsageError } from '../errors.js';
-import type { NeoConfig } from '../model/config.js';
-import type { NeoWeights } from '../model/weights.js';
-import type { Tokenizer } from '../tokenizer/types.js';
+import type { NeoConfig } from '../neo/config.js';
+import type { NeoWeights } from '../neo/weights.js';
+import type { Tokenizer } from '../neo/tokenizer.js';
 import { crdpSize, writeCrdp, type CrdpVersion } from './crdp.js';
 import { cSource, MODEL_SYMBOL, TOKENIZER_SYMBOL } from './csource.js';
 import { writeCtk2 } from './ctk2.js';

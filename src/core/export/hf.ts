@@ -3,13 +3,13 @@
 // generation_config.json, laid out as transformers' save_pretrained writes them (tied lm_head
 // left out). The trainer saves its checkpoints with it; `tinytalk convert --to hf` writes it out.
 import { UsageError } from '../errors.js';
-import { f32ToBf16, f32ToF16 } from '../halfs.js';
-import { dequantize } from '../kernels/matmul.js';
+import { f32ToBf16, f32ToF16 } from '../bytes/halfs.js';
+import { dequantize } from '../formats/quant.js';
 import { writeSafetensors, type SafetensorsDtype, type TensorToWrite } from '../formats/safetensors.js';
-import type { GenerationDefaults, NeoConfig } from '../model/config.js';
-import type { NeoWeights } from '../model/weights.js';
+import type { GenerationDefaults, NeoConfig } from '../neo/config.js';
+import type { NeoWeights } from '../neo/weights.js';
 import { bytesToGpt2String } from '../tokenizer/byte-unicode.js';
-import type { Tokenizer, TokenizerVocab } from '../tokenizer/types.js';
+import type { Tokenizer, TokenizerVocab } from '../neo/tokenizer.js';
 
 export interface HfExportable {
   config: NeoConfig;

@@ -5,11 +5,11 @@
 // can still reach every kept token. Kept ids keep their order (merge-rank order) and are
 // renumbered 0..V'−1; wte rows follow them. Position embeddings are cut to maxPositions rows.
 import { UsageError } from '../errors.js';
-import { dequantize } from '../kernels/matmul.js';
-import type { NeoConfig } from '../model/config.js';
-import type { NeoWeights } from '../model/weights.js';
+import { dequantize } from '../formats/quant.js';
+import type { NeoConfig } from '../neo/config.js';
+import type { NeoWeights } from '../neo/weights.js';
 import { BpeTokenizer } from '../tokenizer/tokenizer.js';
-import type { Merge, Tokenizer, TokenizerVocab } from '../tokenizer/types.js';
+import type { Merge, Tokenizer, TokenizerVocab } from '../neo/tokenizer.js';
 
 export interface Prunable {
   config: NeoConfig;

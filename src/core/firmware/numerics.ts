@@ -1,9 +1,9 @@
 // The version-2 firmware's arithmetic, operation for operation (firmware-format.md 3.3–3.6, 4):
 // float32 everywhere, Math.fround after every +, −, ×, ÷, in the device's summation order.
 // exp and tanh follow the host C library (libm.ts); the ESP32's newlib may differ by an ulp (doc section 10).
-import { halfTable } from '../halfs.js';
-import { q4DeviceMatvec } from '../kernels/device.js';
-import { QBLOCK, type Q4Matrix } from '../tensor.js';
+import { halfTable } from '../bytes/halfs.js';
+import { q4DeviceMatvec } from '../kernels/firmware-matmul.js';
+import { QBLOCK, type Q4Matrix } from '../neo/tensor.js';
 import { expf, tanhf } from './libm.js';
 
 const fr = Math.fround;

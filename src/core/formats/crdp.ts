@@ -3,11 +3,11 @@
 // version 2, row-planar (scales, then nibbles) in version 3. Q4 weights stay quantized: they are
 // repacked into tensor.ts's planar Q4Matrix, never expanded to float32.
 import { FormatError } from '../errors.js';
-import type { NeoConfig } from '../model/config.js';
-import type { TensorInfo } from '../model/model.js';
-import type { LayerNormWeights, NeoLayerWeights, NeoWeights } from '../model/weights.js';
-import { QBLOCK, type Q4Matrix } from '../tensor.js';
-import { BinaryReader } from './reader.js';
+import type { NeoConfig } from '../neo/config.js';
+import type { TensorInfo } from '../neo/model.js';
+import type { LayerNormWeights, NeoLayerWeights, NeoWeights } from '../neo/weights.js';
+import { QBLOCK, type Q4Matrix } from '../neo/tensor.js';
+import { BinaryReader } from '../bytes/reader.js';
 
 export const CRDP_MAGIC = 'CRDP';
 export const CRDP_HEADER_BYTES = 64;

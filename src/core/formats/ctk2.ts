@@ -2,8 +2,8 @@
 // plain arrays (for writers and the pruner), or load it as a Tokenizer using the device encoding.
 import { FormatError } from '../errors.js';
 import { BpeTokenizer } from '../tokenizer/tokenizer.js';
-import type { Merge, Tokenizer } from '../tokenizer/types.js';
-import { BinaryReader } from './reader.js';
+import type { Merge, Tokenizer } from '../neo/tokenizer.js';
+import { BinaryReader } from '../bytes/reader.js';
 
 export const CTK2_MAGIC = 0x324b5443; // bytes "CTK2"
 /** 20-byte header, then 256 u16 byte ids: where the merge table starts. */

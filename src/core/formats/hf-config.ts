@@ -1,8 +1,8 @@
 // Hugging Face GPT-Neo config.json and generation_config.json → NeoConfig and sampling defaults.
 // Structural sizes must be present; the rest default as transformers' GPTNeoConfig does.
 import { FormatError } from '../errors.js';
-import { MODEL_CARD_DEFAULTS, type AttentionKind, type GenerationDefaults, type NeoConfig } from '../model/config.js';
-import { describe, jsonObject, parseJson } from './reader.js';
+import { MODEL_CARD_DEFAULTS, type AttentionKind, type GenerationDefaults, type NeoConfig } from '../neo/config.js';
+import { describe, jsonObject, parseJson } from '../bytes/json.js';
 
 export function parseHfConfig(text: string, file: string): NeoConfig {
   return neoConfigFromJson(jsonObject(parseJson(text, file), file, 'config'), file);

@@ -4,9 +4,10 @@
 // integer attention-mask buffers nobody reads) are refused only when someone asks for their values.
 // We write the same layout (header padded with spaces to 8 bytes, as Hugging Face does).
 import { FormatError, TinyTalkError } from '../errors.js';
-import { halfTable } from '../halfs.js';
-import type { Matrix } from '../tensor.js';
-import { bytesLe, describe, float32Le, jsonObject, parseJson, uint16Le, utf8Text } from './reader.js';
+import { halfTable } from '../bytes/halfs.js';
+import type { Matrix } from '../neo/tensor.js';
+import { bytesLe, float32Le, uint16Le } from '../bytes/endian.js';
+import { describe, jsonObject, parseJson, utf8Text } from '../bytes/json.js';
 
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16';
 

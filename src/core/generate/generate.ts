@@ -3,13 +3,13 @@
 // firmware (firmware/engine.ts + its sampler) — and follows the device's order of checks
 // (firmware-format.md 5.5): context end, then token limit, then the forward pass and the draw.
 import { UsageError } from '../errors.js';
-import { FirmwareEngine } from '../firmware/engine.js';
-import { DEVICE_TEMPERATURE, FirmwareSampler } from '../firmware/sampler.js';
-import type { Engine } from '../model/engine.js';
-import type { Model } from '../model/model.js';
+import { FirmwareEngine } from '../firmware/firmware-engine.js';
+import { DEVICE_TEMPERATURE, FirmwareSampler } from '../sample/firmware-sampler.js';
+import type { Engine } from '../neo/engine.js';
+import type { Model } from '../neo/model.js';
 import { Transformer } from '../model/transformer.js';
-import { randomSeed } from './rng.js';
-import { Sampler } from './sampler.js';
+import { randomSeed } from '../sample/rng.js';
+import { Sampler } from '../sample/sampler.js';
 import { StopText } from './stop.js';
 
 export type FinishReason = 'eos' | 'length' | 'stop' | 'context';

@@ -2,7 +2,7 @@
 // the WebAssembly SIMD kernel when all the arrays live in the kernel memory (activationArray()),
 // split over the kernel threads when there are many rows, plain JavaScript otherwise. Same
 // results to within float rounding.
-import { softmax } from '../model/layers.js';
+import { softmax } from './elementwise.js';
 import { attendSliced } from './parallel.js';
 import { kernelArray, offsetOf, wasmKernels, type KernelMemory } from './wasm.js';
 

@@ -1,7 +1,7 @@
 // Plain-JavaScript matrix products over weights in their stored type: the fallback where
 // WebAssembly SIMD is missing, and the oracle the WASM kernels are tested against.
-import { halfTable } from '../halfs.js';
-import { QBLOCK, type Matrix } from '../tensor.js';
+import { halfTable } from '../bytes/halfs.js';
+import { QBLOCK, type Matrix } from '../neo/tensor.js';
 
 /**
  * y = x · Wᵀ (+ bias): n input vectors through one weight matrix.
@@ -67,50 +67,4 @@ export function dotRow(w: Matrix, r: number, x: Float32Array, xo: number): numbe
       return acc;
     }
   }
-}
-
-/** Row r of W as float32 (the embedding lookup), written to out[0 .. cols). */
-export function dequantizeRow(w: Matrix, r: number, out: Float32Array): void {
-  const cols = w.cols;
-  switch (w.type) {
-    case 'f32':
-      out.set(w.data.subarray(r * cols, (r + 1) * cols));
-      return;
-    case 'f16':
-    case 'bf16': {
-      const table = halfTable(w.type);
-      for (let i = 0; i < cols; i++) out[i] = table[w.data[r * cols + i]!]!;
-      return;
-    }
-    case 'q4_0': {
-      const table = halfTable(w.scaleType);
-      const nb = cols / QBLOCK;
-      for (let b = 0; b < nb; b++) {
-        const blk = r * nb + b;
-        const s = table[w.scales[blk]!]!;
-        for (let k = 0; k < 16; k++) {
-          const byte = w.nibbles[blk * 16 + k]!;
-          out[b * QBLOCK + k] = s * ((byte & 15) - 8);
-          out[b * QBLOCK + 16 + k] = s * ((byte >> 4) - 8);
-        }
-      }
-      return;
-    }
-    case 'q8_0': {
-      const table = halfTable(w.scaleType);
-      const nb = cols / QBLOCK;
-      for (let b = 0; b < nb; b++) {
-        const s = table[w.scales[r * nb + b]!]!;
-        for (let k = 0; k < QBLOCK; k++) out[b * QBLOCK + k] = s * w.codes[r * cols + b * QBLOCK + k]!;
-      }
-      return;
-    }
-  }
-}
-
-/** The whole matrix as float32 (rows, cols): training and export start from this. */
-export function dequantize(w: Matrix): Float32Array {
-  const out = new Float32Array(w.rows * w.cols);
-  for (let r = 0; r < w.rows; r++) dequantizeRow(w, r, out.subarray(r * w.cols, (r + 1) * w.cols));
-  return out;
 }

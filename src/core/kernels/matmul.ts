@@ -1,10 +1,8 @@
 // Matrix products over weights in their stored type: WebAssembly SIMD kernels where the platform
 // has them, the plain-JavaScript ones otherwise (same results to within float rounding).
-import type { Matrix } from '../tensor.js';
+import type { Matrix } from '../neo/tensor.js';
 import { matmulJs } from './js.js';
 import { kernelArray, kernelMemory, matmulWasm, setWasmWanted, wasmKernels, type KernelArrayType } from './wasm.js';
-
-export { dequantize, dequantizeRow, dotRow } from './js.js';
 
 export type KernelBackend = 'wasm' | 'js';
 

@@ -1,7 +1,7 @@
 // The compiled WebAssembly SIMD kernels (src/core/kernels/wasm/kernels.as, embedded as base64 by
 // scripts/build-kernels.mjs): compiling the module and binding an instance to a memory.
 import { KERNELS_WASM, KERNELS_WASM_SHARED } from './generated/kernels-wasm.js';
-import type { Matrix } from '../tensor.js';
+import type { Matrix } from '../neo/tensor.js';
 
 /** matmul(kind, y, x, w, aux, bias, n, rows, cols, r0, r1) of kernels.as; pointers are byte offsets. */
 export type MatmulKernel = (

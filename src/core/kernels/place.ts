@@ -1,8 +1,8 @@
 // Placing a model's weights into the kernel memory once, so matmul() reads them in place
 // (no copy per call) and the original arrays can be dropped.
-import type { Matrix } from '../tensor.js';
-import type { LayerNormWeights, NeoLayerWeights, NeoWeights } from '../model/weights.js';
-import { dequantizeRow } from './js.js';
+import type { Matrix } from '../neo/tensor.js';
+import type { LayerNormWeights, NeoLayerWeights, NeoWeights } from '../neo/weights.js';
+import { dequantizeRow } from '../formats/quant.js';
 import { expandWasm, kernelArray, kernelMemory, placeArray, type KernelMemory } from './wasm.js';
 
 export interface PlaceOptions {

@@ -2,7 +2,7 @@
 // scratch that inputs and outputs are copied through and the thread control block; the SIMD
 // kernels run on it. Shared (SharedArrayBuffer) where the platform allows, so that growing it
 // never detaches views handed out earlier and workers can run the same kernels on it.
-import type { Matrix } from '../tensor.js';
+import type { Matrix } from '../neo/tensor.js';
 import { compileKernels, instantiateKernels, kernelKind, type Kernels } from './module.js';
 import { CONTROL_WORDS, matmulSliced, stopWorkers } from './parallel.js';
 

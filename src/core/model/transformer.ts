@@ -9,12 +9,13 @@
 import { UsageError } from '../errors.js';
 import { gelu } from '../kernels/activation.js';
 import { attendRows } from '../kernels/attention.js';
-import { activationArray, dequantizeRow, matmul } from '../kernels/matmul.js';
+import { activationArray, matmul } from '../kernels/matmul.js';
+import { dequantizeRow } from '../formats/quant.js';
 import { placeWeights } from '../kernels/place.js';
-import type { NeoConfig } from './config.js';
-import { checkDecode, checkRewind, checkToken, type Engine, type PrefillOptions, type Sequence } from './engine.js';
-import { layerNorm } from './layers.js';
-import type { NeoWeights } from './weights.js';
+import type { NeoConfig } from '../neo/config.js';
+import { checkDecode, checkRewind, checkToken, type Engine, type PrefillOptions, type Sequence } from '../neo/engine.js';
+import { layerNorm } from '../kernels/elementwise.js';
+import type { NeoWeights } from '../neo/weights.js';
 
 export interface TransformerOptions {
   /** Positions per sequence (default and maximum: config.maxPositions). */

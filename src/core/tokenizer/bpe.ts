@@ -3,7 +3,7 @@
 // merges the best pair, leftmost on ties, which is exactly the device rule of firmware-format.md
 // 2.3 (priority = result id) and Hugging Face's BPE (priority = merge rank). Stale heap entries
 // (a symbol merged away since) are recognised on pop and dropped. Cost: O(n log n) for n bytes.
-import type { Merge } from './types.js';
+import type { Merge } from '../neo/tokenizer.js';
 
 /** Positions fit in the low 32 bits of a heap key, priorities in the 21 bits above (2^53). */
 const POS_SPAN = 2 ** 32;

@@ -1,12 +1,12 @@
 // Hugging Face GPT-2 tokenizers: tokenizer.json (BPE model + added tokens), or the older pair
 // vocab.json + merges.txt. Token strings use GPT-2's byte→unicode spelling; merge rank = order.
 import { FormatError } from '../errors.js';
-import { describe, jsonObject, parseJson, utf8Text } from '../formats/reader.js';
+import { describe, jsonObject, parseJson, utf8Text } from '../bytes/json.js';
 import { MAX_PRIORITY } from './bpe.js';
 import { BYTE_TO_UNICODE, gpt2StringToBytes } from './byte-unicode.js';
 import { EOS_TEXT } from './pretokenize.js';
 import { BpeTokenizer } from './tokenizer.js';
-import type { Merge, Tokenizer } from './types.js';
+import type { Merge, Tokenizer } from '../neo/tokenizer.js';
 
 export interface HfTokenizerFiles {
   tokenizerJson?: string | Uint8Array;

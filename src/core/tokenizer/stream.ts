@@ -1,6 +1,6 @@
 // Streaming decode: token bytes go through one incremental UTF-8 decoder, so a character whose
 // bytes are split over several tokens (emoji, CJK, accents) comes out whole, never as U+FFFD.
-import type { StreamDecoder } from './types.js';
+import type { StreamDecoder } from '../neo/tokenizer.js';
 
 /** A fresh UTF-8 decoder that keeps a leading U+FEFF (it is text, not a byte-order mark here). */
 export function utf8Decoder(): TextDecoder {

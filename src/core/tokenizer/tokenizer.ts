@@ -5,7 +5,7 @@ import { UsageError } from '../errors.js';
 import { applyMerges, MergeTable, type MergeStats } from './bpe.js';
 import { EOS_TEXT, gpt2Words } from './pretokenize.js';
 import { utf8Decoder, Utf8StreamDecoder } from './stream.js';
-import type { EncodeOptions, StreamDecoder, Tokenizer, TokenizerVocab } from './types.js';
+import type { EncodeOptions, StreamDecoder, Tokenizer, TokenizerVocab } from '../neo/tokenizer.js';
 
 /** Words cached in GPT-2 mode before the cache is cleared (bounds memory on endless input). */
 const WORD_CACHE_LIMIT = 50_000;

@@ -6,7 +6,7 @@
 // blank line, story records too), JSONL chat exports ({"messages": [{role, content}]}) and CSV
 // conversations (`User 1:` / `User 2:` lines in one column; the caller names the bot speaker).
 import { FormatError } from '../errors.js';
-import type { EncodeOptions, Tokenizer } from '../tokenizer/types.js';
+import type { EncodeOptions, Tokenizer } from '../neo/tokenizer.js';
 
 /** Label of a position that carries no loss (PyTorch's ignore_index). */
 export const IGNORE_LABEL = -100;

@@ -2,9 +2,9 @@
 // in Hugging Face checkpoints, plus the conversions to and from the engine's NeoWeights.
 import { FormatError, UsageError } from '../errors.js';
 import { tensorFloat32, type Safetensors, type TensorToWrite } from '../formats/safetensors.js';
-import { dequantize } from '../kernels/matmul.js';
-import type { NeoConfig } from '../model/config.js';
-import type { NeoLayerWeights, NeoWeights } from '../model/weights.js';
+import { dequantize } from '../formats/quant.js';
+import type { NeoConfig } from '../neo/config.js';
+import type { NeoLayerWeights, NeoWeights } from '../neo/weights.js';
 
 export interface ParamTensor {
   name: string; // Hugging Face name, e.g. transformer.h.0.mlp.c_fc.weight

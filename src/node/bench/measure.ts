@@ -3,9 +3,9 @@
 // the peak resident memory of a chat-sized generation. Medians over several runs.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Engine, Sequence } from '../../core/model/engine.js';
-import type { Model } from '../../core/model/model.js';
-import { argmax } from '../../core/generate/sampler.js';
+import type { Engine, Sequence } from '../../core/neo/engine.js';
+import type { Model } from '../../core/neo/model.js';
+import { argmax } from '../../core/sample/sampler.js';
 
 export type BenchMode = 'reference' | 'firmware';
 export type WeightLayout = 'stored' | 'float32';
@@ -70,7 +70,7 @@ export async function loadEngine(ref: string, o: Pick<BenchOptions, 'mode' | 'we
   const { loadModel } = await import('../load.js');
   const model = await loadModel(ref);
   if (o.mode === 'firmware') {
-    const { FirmwareEngine } = await import('../../core/firmware/engine.js');
+    const { FirmwareEngine } = await import('../../core/firmware/firmware-engine.js');
     return { model, engine: new FirmwareEngine(model, { context: model.config.maxPositions, maxBatch: 1 }) };
   }
   const { placeWeights } = await import('../../core/kernels/place.js');

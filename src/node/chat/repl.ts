@@ -5,10 +5,10 @@
 // notes and command answers go to stderr so stdout holds only replies.
 import { createInterface } from 'node:readline';
 import { runChatCommand } from '../../core/chat/commands.js';
-import { DEVICE_INPUT_MAX } from '../../core/chat/device-input.js';
+import { DEVICE_INPUT_MAX } from '../../core/chat/firmware-input.js';
 import { ChatSession, type ChatSettings, type ReplyResult } from '../../core/chat/session.js';
 import { TinyTalkError } from '../../core/errors.js';
-import type { Model } from '../../core/model/model.js';
+import type { Model } from '../../core/neo/model.js';
 
 export interface ReplOptions {
   settings: Partial<ChatSettings>;

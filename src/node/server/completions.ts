@@ -1,7 +1,7 @@
 // POST /v1/chat/completions and /v1/completions: a parsed request becomes a scheduler job whose tokens
 // are streamed as SSE chunks or gathered into one JSON response, in OpenAI's shapes.
 import { randomBytes } from 'node:crypto';
-import { promptBudget } from '../../core/chat/index.js';
+import { promptBudget } from '../../core/chat/prompt.js';
 import type { ServerResponse } from 'node:http';
 import { ApiError } from './errors.js';
 import { SseStream, sendJson } from './http.js';

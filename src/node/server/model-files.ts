@@ -2,7 +2,7 @@
 // model in the browser.
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import type { Model } from '../../core/model/model.js';
+import type { Model } from '../../core/neo/model.js';
 import { readHead } from '../files.js';
 import type { ModelFile } from './served-model.js';
 

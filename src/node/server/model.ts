@@ -1,10 +1,10 @@
 // Adapts a loaded Model for serving: the float32 engine with room for a batch, the chat prompt
 // builder, a sampler per request, streamed text with stop strings, the files the page may fetch.
-import { ReplyFilter } from '../../core/chat/index.js';
-import { Sampler } from '../../core/generate/sampler.js';
+import { ReplyFilter } from '../../core/chat/reply-filter.js';
+import { Sampler } from '../../core/sample/sampler.js';
 import { StopText } from '../../core/generate/stop.js';
-import { randomSeed } from '../../core/generate/rng.js';
-import type { Model } from '../../core/model/model.js';
+import { randomSeed } from '../../core/sample/rng.js';
+import type { Model } from '../../core/neo/model.js';
 import { Transformer } from '../../core/model/transformer.js';
 import { placeWeights } from '../../core/kernels/place.js';
 import { modelFiles } from './model-files.js';

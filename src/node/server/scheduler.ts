@@ -1,7 +1,7 @@
 // Continuous batching: every step runs ONE forward pass over all active sequences (each request is a
 // sequence with its own KV cache), admits waiting requests between steps and drops finished or
 // cancelled ones at once. It drives the core's Engine interface and knows nothing of HTTP.
-import type { Engine, Sequence } from '../../core/model/engine.js';
+import type { Engine, Sequence } from '../../core/neo/engine.js';
 import { ApiError } from './errors.js';
 
 /** The part of the engine the scheduler uses. */

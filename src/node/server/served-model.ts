@@ -1,5 +1,5 @@
 // What the HTTP layer needs from a loaded model: the batched engine, prompts, samplers, streamed text.
-import type { GenerationDefaults } from '../../core/model/config.js';
+import type { GenerationDefaults } from '../../core/neo/config.js';
 import type { ChatMessage, SamplingRequest } from './request.js';
 import type { BatchEngine } from './scheduler.js';
 

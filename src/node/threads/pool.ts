@@ -27,7 +27,7 @@ async function stopAll(): Promise<void> {
 
 function spawn(index: number): Promise<{ worker: Worker; exited: Promise<void> }> {
   const k = kernelMemory()!;
-  const worker = startWorker(import.meta.url, 'worker', {
+  const worker = startWorker(import.meta.url, 'kernel-worker', {
     module: k.module, memory: k.memory, controlAt: k.controlAt, index,
   });
   const exited = new Promise<void>((done) => worker.once('exit', () => done()));

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { FormatError } from '../../core/errors.js';
 import { hfCheckpointFiles } from '../../core/export/hf.js';
 import { parseSafetensors, writeSafetensors } from '../../core/formats/safetensors.js';
-import type { Model } from '../../core/model/model.js';
+import type { Model } from '../../core/neo/model.js';
 import { paramsFromSafetensors, paramsToTensors, weightsFromParams, type ParamLayout } from '../../core/train/params.js';
 import type { AdamWState } from '../../core/train/optim.js';
 import { readBytes, readText, writeFileAtomic } from '../files.js';

@@ -1,7 +1,7 @@
 // Reads the training and validation files, encodes and packs them, and says what went in.
 import { basename } from 'node:path';
 import { UsageError } from '../../core/errors.js';
-import type { Tokenizer } from '../../core/tokenizer/types.js';
+import type { Tokenizer } from '../../core/neo/tokenizer.js';
 import {
   dataReport, encodeSample, packSequences, parseData, splitValidation, type DataReport, type Packed, type ParsedData,
 } from '../../core/train/data.js';

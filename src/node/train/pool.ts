@@ -2,7 +2,7 @@
 // thread adds its gradients to its own buffer, and the main thread sums the buffers in thread order,
 // so a run is bit-for-bit reproducible for a given thread count. One thread runs in-process.
 import { TinyTalkError } from '../../core/errors.js';
-import type { NeoConfig } from '../../core/model/config.js';
+import type { NeoConfig } from '../../core/neo/config.js';
 import { planActivations } from '../../core/train/gpt.js';
 import type { ParamLayout } from '../../core/train/params.js';
 import { accumulateGradients, sumLoss } from '../../core/train/step.js';
@@ -31,7 +31,7 @@ interface Thread {
 }
 
 async function spawnThread(init: WorkerInit): Promise<Thread> {
-  const worker = startWorker(import.meta.url, 'worker');
+  const worker = startWorker(import.meta.url, 'train-worker');
   let pending: { resolve(v: number): void; reject(e: Error): void } | undefined;
   const fail = (e: Error) => {
     pending?.reject(e);

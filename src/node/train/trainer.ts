@@ -4,7 +4,7 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../../core/errors.js';
-import type { Model } from '../../core/model/model.js';
+import type { Model } from '../../core/neo/model.js';
 import type { Packed } from '../../core/train/data.js';
 import { countTargets } from '../../core/train/gpt.js';
 import { randomParams } from '../../core/train/init.js';

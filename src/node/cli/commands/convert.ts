@@ -52,7 +52,7 @@ export function register(program: Command): void {
     });
 }
 
-type Model = import('../../../core/model/model.js').Model;
+type Model = import('../../../core/neo/model.js').Model;
 
 const num = (n: number): string => n.toLocaleString('en-US');
 
@@ -119,7 +119,7 @@ async function toHf(model: Model, opts: ConvertOptions): Promise<void> {
 async function toGguf(model: Model, opts: ConvertOptions): Promise<void> {
   const quant = opts.quant.toLowerCase();
   if (!QUANTS.includes(quant)) throw new UsageError(`--quant must be one of ${QUANTS.join(', ')}, got ${opts.quant}`);
-  const { writeGpt2Gguf } = await import('../../../core/export/gguf-gpt2.js');
+  const { writeGpt2Gguf } = await import('../../../core/formats/gguf-gpt2.js');
   const { pathKind, writeFileAtomic } = await import('../../files.js');
   if (!opts.force && (await pathKind(opts.out)) !== undefined) throw new UsageError(`${opts.out} already exists (use --force to replace it)`);
   const bytes = writeGpt2Gguf({ config: model.config, weights: model.weights, vocab: model.tokenizer.vocab() }, quant as 'f32');

@@ -1,7 +1,7 @@
 // `tinytalk inspect <model>`: what a model file holds — format, configuration, vocabulary,
 // parameter count and every tensor as stored — as a table, or one JSON object with --json.
 import type { Command } from 'commander';
-import type { Model } from '../../../core/model/model.js';
+import type { Model } from '../../../core/neo/model.js';
 
 interface InspectOptions {
   tokenizer?: string;
@@ -26,7 +26,7 @@ export function register(program: Command): void {
 }
 
 async function inspectReport(model: Model) {
-  const { parameterCount } = await import('../../../core/model/load.js');
+  const { parameterCount } = await import('../../../core/load/model.js');
   const { stat } = await import('node:fs/promises');
   const { join } = await import('node:path');
   const { source, config, tokenizer, tensors } = model;

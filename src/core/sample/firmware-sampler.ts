@@ -1,9 +1,9 @@
 // The firmware's sampler (firmware-format.md section 4): temperature 0 → argmax (lowest id on
 // ties, no draw); otherwise logits / T in float32, full softmax (3.6), one draw, float32 cumulative
 // sum, first id with u < cumulative (V − 1 if none). No top-k, top-p or penalties on the device.
-import { XorShift64Star } from '../generate/rng.js';
-import { argmax } from '../generate/sampler.js';
-import { fwSoftmax } from './numerics.js';
+import { XorShift64Star } from './rng.js';
+import { argmax } from './sampler.js';
+import { fwSoftmax } from '../firmware/numerics.js';
 
 const fr = Math.fround;
 

@@ -5,13 +5,15 @@ import { FormatError } from '../errors.js';
 import { readCrdp } from '../formats/crdp.js';
 import { loadCtk2 } from '../formats/ctk2.js';
 import { neoConfigFromJson, parseGenerationConfig } from '../formats/hf-config.js';
-import { jsonObject, parseJson } from '../formats/reader.js';
+import { jsonObject, parseJson } from '../bytes/json.js';
 import { parseSafetensors, tensorFloat32, tensorMatrix, type SafeTensor, type Safetensors } from '../formats/safetensors.js';
+import { readGpt2Gguf } from '../formats/gguf-gpt2.js';
 import { loadHfTokenizer } from '../tokenizer/hf.js';
-import type { Tokenizer } from '../tokenizer/types.js';
-import { MODEL_CARD_DEFAULTS, type NeoConfig } from './config.js';
-import type { Model, TensorInfo } from './model.js';
-import type { LayerNormWeights, NeoWeights } from './weights.js';
+import { BpeTokenizer } from '../tokenizer/tokenizer.js';
+import type { Tokenizer } from '../neo/tokenizer.js';
+import { MODEL_CARD_DEFAULTS, type NeoConfig } from '../neo/config.js';
+import type { Model, TensorInfo } from '../neo/model.js';
+import type { LayerNormWeights, NeoWeights } from '../neo/weights.js';
 
 /** The files of a Hugging Face GPT-Neo checkpoint, as text or bytes. */
 export interface HfFiles {
@@ -146,4 +148,18 @@ export function modelFromCrdp(modelBytes: Uint8Array, tokenizerBlob: Uint8Array 
 /** Values stored in the model's tensors (the parameter count inspect reports). */
 export function parameterCount(tensors: readonly TensorInfo[]): number {
   return tensors.reduce((sum, t) => sum + t.shape.reduce((a, d) => a * d, 1), 0);
+}
+
+/** A Model from a gpt2 GGUF file (its tokenizer encodes as GPT-2 does, as llama.cpp's would). */
+export function modelFromGguf(bytes: Uint8Array, path: string): Model {
+  const g = readGpt2Gguf(bytes, path);
+  return {
+    source: { format: 'gguf', version: g.version, path },
+    config: g.config,
+    weights: g.weights,
+    tokenizer: new BpeTokenizer(g.vocab, 'gpt2'),
+    generation: { ...MODEL_CARD_DEFAULTS },
+    tensors: g.tensors,
+    rawConfig: g.rawConfig,
+  };
 }

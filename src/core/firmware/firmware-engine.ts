@@ -6,12 +6,13 @@
 // gives the same numbers as the device's token-by-token loop, because each row's arithmetic only
 // depends on the rows before it.
 import { UsageError } from '../errors.js';
-import { fwAttentionDevice } from '../kernels/device-attention.js';
-import { activationArray, dequantizeRow } from '../kernels/matmul.js';
-import type { NeoConfig } from '../model/config.js';
-import { checkDecode, checkRewind, checkToken, type Engine, type PrefillOptions, type Sequence } from '../model/engine.js';
-import type { NeoWeights } from '../model/weights.js';
-import type { Matrix, Q4Matrix } from '../tensor.js';
+import { fwAttentionDevice } from '../kernels/firmware-attention.js';
+import { activationArray } from '../kernels/matmul.js';
+import { dequantizeRow } from '../formats/quant.js';
+import type { NeoConfig } from '../neo/config.js';
+import { checkDecode, checkRewind, checkToken, type Engine, type PrefillOptions, type Sequence } from '../neo/engine.js';
+import type { NeoWeights } from '../neo/weights.js';
+import type { Matrix, Q4Matrix } from '../neo/tensor.js';
 import { fwGelu, fwLayerNorm, fwSoftmax, q4Matvec, quantizeRow } from './numerics.js';
 
 const fr = Math.fround;

@@ -1,6 +1,6 @@
 // The GPT-Neo parameters, by role. Small vectors (norms, biases, positions) are always float32;
 // matrices keep their stored type (see tensor.ts).
-import type { Matrix } from '../tensor.js';
+import type { Matrix } from './tensor.js';
 
 export interface LayerNormWeights {
   weight: Float32Array; // (D)

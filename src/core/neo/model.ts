@@ -1,6 +1,6 @@
 // A loaded model: what was read, from where, ready for the engine.
-import type { Matrix } from '../tensor.js';
-import type { Tokenizer } from '../tokenizer/types.js';
+import type { Matrix } from './tensor.js';
+import type { Tokenizer } from './tokenizer.js';
 import type { GenerationDefaults, NeoConfig } from './config.js';
 import type { NeoWeights } from './weights.js';
 

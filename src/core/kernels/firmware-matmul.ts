@@ -2,8 +2,8 @@
 // kernel: four rows per vector, each lane adding in the device's order, so the results are bit
 // for bit those of the scalar float32 code in firmware/numerics.ts, about five times faster.
 // The nibbles and scales are rearranged once per matrix (by rows of four) into the kernel memory.
-import { halfTable } from '../halfs.js';
-import { QBLOCK, type Q4Matrix } from '../tensor.js';
+import { halfTable } from '../bytes/halfs.js';
+import { QBLOCK, type Q4Matrix } from '../neo/tensor.js';
 import { kernelArray, offsetOf, wasmKernels, type KernelMemory } from './wasm.js';
 
 interface Arranged {

@@ -4,9 +4,8 @@
 // reference quantize_row_q4_0: the only difference is the scale's storage type (bf16 on the
 // firmware, fp16 in GGUF). Codes are computed with the unrounded float32 scale; the rounded
 // scale is what gets stored. Q8_0 is ggml's quantize_row_q8_0 (round half away from zero).
-import { f32ToBf16, f32ToF16 } from '../halfs.js';
-import { QBLOCK, type Matrix, type Q4Matrix, type Q8Matrix, type ScaleType } from '../tensor.js';
-import { dequantize } from '../kernels/matmul.js';
+import { f32ToBf16, f32ToF16, halfTable } from '../bytes/halfs.js';
+import { QBLOCK, type Matrix, type Q4Matrix, type Q8Matrix, type ScaleType } from '../neo/tensor.js';
 import { UsageError } from '../errors.js';
 
 const fr = Math.fround;
@@ -79,4 +78,50 @@ export type QuantType = 'q4_0' | 'q8_0';
 export function quantizeMatrix(w: Matrix, type: QuantType, scaleType: ScaleType, what?: string): Matrix {
   const x = dequantize(w);
   return type === 'q4_0' ? quantizeQ4(x, w.rows, w.cols, scaleType, what) : quantizeQ8(x, w.rows, w.cols, scaleType, what);
+}
+
+/** Row r of W as float32 (the embedding lookup), written to out[0 .. cols). */
+export function dequantizeRow(w: Matrix, r: number, out: Float32Array): void {
+  const cols = w.cols;
+  switch (w.type) {
+    case 'f32':
+      out.set(w.data.subarray(r * cols, (r + 1) * cols));
+      return;
+    case 'f16':
+    case 'bf16': {
+      const table = halfTable(w.type);
+      for (let i = 0; i < cols; i++) out[i] = table[w.data[r * cols + i]!]!;
+      return;
+    }
+    case 'q4_0': {
+      const table = halfTable(w.scaleType);
+      const nb = cols / QBLOCK;
+      for (let b = 0; b < nb; b++) {
+        const blk = r * nb + b;
+        const s = table[w.scales[blk]!]!;
+        for (let k = 0; k < 16; k++) {
+          const byte = w.nibbles[blk * 16 + k]!;
+          out[b * QBLOCK + k] = s * ((byte & 15) - 8);
+          out[b * QBLOCK + 16 + k] = s * ((byte >> 4) - 8);
+        }
+      }
+      return;
+    }
+    case 'q8_0': {
+      const table = halfTable(w.scaleType);
+      const nb = cols / QBLOCK;
+      for (let b = 0; b < nb; b++) {
+        const s = table[w.scales[r * nb + b]!]!;
+        for (let k = 0; k < QBLOCK; k++) out[b * QBLOCK + k] = s * w.codes[r * cols + b * QBLOCK + k]!;
+      }
+      return;
+    }
+  }
+}
+
+/** The whole matrix as float32 (rows, cols): training and export start from this. */
+export function dequantize(w: Matrix): Float32Array {
+  const out = new Float32Array(w.rows * w.cols);
+  for (let r = 0; r < w.rows; r++) dequantizeRow(w, r, out.subarray(r * w.cols, (r + 1) * w.cols));
+  return out;
 }

@@ -10,17 +10,15 @@
 // gives NeoWeights with qkvBias and attentionScale = 1/sqrt(head_dim): the engine then runs the
 // re-expressed weights exactly as GPT-2 would.
 import { FormatError, UsageError } from '../errors.js';
-import { f16ToF32, f32ToF16 } from '../halfs.js';
-import { dequantize } from '../kernels/matmul.js';
-import { MODEL_CARD_DEFAULTS, type NeoConfig } from '../model/config.js';
-import type { Model, TensorInfo } from '../model/model.js';
-import type { LayerNormWeights, NeoWeights } from '../model/weights.js';
-import { QBLOCK, type Matrix } from '../tensor.js';
+import { f16ToF32, f32ToF16 } from '../bytes/halfs.js';
+import type { NeoConfig } from '../neo/config.js';
+import type { TensorInfo } from '../neo/model.js';
+import type { LayerNormWeights, NeoWeights } from '../neo/weights.js';
+import { QBLOCK, type Matrix } from '../neo/tensor.js';
 import { BYTE_TO_UNICODE, bytesToGpt2String, gpt2StringToBytes } from '../tokenizer/byte-unicode.js';
-import { BpeTokenizer } from '../tokenizer/tokenizer.js';
-import type { Merge, TokenizerVocab } from '../tokenizer/types.js';
+import type { Merge, TokenizerVocab } from '../neo/tokenizer.js';
 import { GGML_TYPE, parseGguf, writeGguf, type GgufTensor, type GgufValue } from './gguf.js';
-import { quantizeQ4, quantizeQ8 } from './quantize.js';
+import { dequantize, quantizeQ4, quantizeQ8 } from './quant.js';
 
 export type GgufType = 'f32' | 'f16' | 'q8_0' | 'q4_0';
 
@@ -350,18 +348,4 @@ function vocabFromGguf(tokens: string[], meta: Map<string, unknown>, file: strin
     return id;
   });
   return { pieces, merges, byteIds, eosId };
-}
-
-/** A Model from a gpt2 GGUF file (its tokenizer encodes as GPT-2 does, as llama.cpp's would). */
-export function modelFromGguf(bytes: Uint8Array, path: string): Model {
-  const g = readGpt2Gguf(bytes, path);
-  return {
-    source: { format: 'gguf', version: g.version, path },
-    config: g.config,
-    weights: g.weights,
-    tokenizer: new BpeTokenizer(g.vocab, 'gpt2'),
-    generation: { ...MODEL_CARD_DEFAULTS },
-    tensors: g.tensors,
-    rawConfig: g.rawConfig,
-  };
 }

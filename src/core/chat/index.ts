@@ -1,7 +1,0 @@
-// Chat: prompt formats, memory within a token budget, reply stop rules, and a session tying them to a model.
-export { DEVICE_INPUT_MAX, deviceInput } from './device-input.js';
-export { ChatHistory, FIRMWARE_HIST_MAX, type Exchange } from './history.js';
-export { CHAT_MODES, buildPrompt, chatPrompt, promptBudget, rawPrompt, storyPrompt, type BuiltPrompt, type ChatMode, type PromptRules } from './prompt.js';
-export { CHAT_HELP, runChatCommand, type CommandOutcome } from './commands.js';
-export { ReplyFilter } from './reply-filter.js';
-export { ChatSession, DEFAULT_MAX_REPLY, FIRMWARE_CONTEXT, type ChatSettings, type ReplyFinish, type ReplyResult } from './session.js';
