@@ -1,10 +1,10 @@
-// fwAttentionDevice (firmware attention on the SIMD kernels) against the scalar float32 code of
-// firmware/engine.ts, written out here: bit for bit, on random caches and through the engine
+// firmwareAttentionWasm (firmware attention on the SIMD kernels) against the scalar float32 code of
+// firmware/firmware-engine.ts, written out here: bit for bit, on random caches and through the engine
 // with setKernelBackend('js') (scalar) against 'wasm' (the kernels).
 import { afterEach, describe, expect, it } from 'vitest';
 import { FirmwareEngine } from '../../src/core/firmware/firmware-engine.js';
-import { fwSoftmax } from '../../src/core/firmware/numerics.js';
-import { fwAttentionDevice, type Int8KV } from '../../src/core/kernels/firmware-attention.js';
+import { firmwareSoftmax } from '../../src/core/firmware/numerics.js';
+import { firmwareAttentionWasm, type Int8KV } from '../../src/core/kernels/firmware-attention.js';
 import { activationArray, setKernelBackend } from '../../src/core/kernels/matmul.js';
 import { v2Model } from '../engine/models.js';
 import { fill, lcg } from '../helpers/random.js';
@@ -22,7 +22,7 @@ function scalarOracle(q: Float32Array, o: number, c: Int8KV, first: number, span
       for (let d = 0; d < hs; d++) s = fr(s + fr(q[o + h * hs + d]! * c.k[ko + d]!));
       att[t] = fr(s * c.kScale[first + t]!);
     }
-    fwSoftmax(att, 0, span);
+    firmwareSoftmax(att, 0, span);
     for (let t = 0; t < span; t++) {
       const a = fr(att[t]! * c.vScale[first + t]!);
       for (let d = 0; d < hs; d++) out[h * hs + d] = fr(out[h * hs + d]! + fr(a * c.v[(first + t) * D + h * hs + d]!));
@@ -40,7 +40,7 @@ function randomCache(rows: number, D: number, seed: number): Int8KV {
   return c;
 }
 
-describe('fwAttentionDevice', () => {
+describe('firmwareAttentionWasm', () => {
   // (D, head size, span): TinyTalk's heads at the window's edges (80 on the device, 256), a wider head
   const cases: Array<[number, number, number]> = [
     [128, 8, 1],
@@ -55,7 +55,7 @@ describe('fwAttentionDevice', () => {
     const q = fill(activationArray(3 * D), span, 6);
     const out = activationArray(3 * D).fill(9);
     const o = D; // the second row of q and out
-    expect(fwAttentionDevice(out, q, o, c, first, span, D, hs, fwSoftmax)).toBe(true);
+    expect(firmwareAttentionWasm(out, q, o, c, first, span, D, hs, firmwareSoftmax)).toBe(true);
     const want = scalarOracle(q, o, c, first, span, D, hs);
     expect(Array.from(out.subarray(o, o + D))).toEqual(Array.from(want));
     expect(out.subarray(0, o).every((x) => x === 9) && out.subarray(o + D).every((x) => x === 9)).toBe(true);
@@ -66,9 +66,9 @@ describe('fwAttentionDevice', () => {
     const c = randomCache(4, D, 1);
     const out = activationArray(D);
     const q = fill(activationArray(D), 2, 6);
-    expect(fwAttentionDevice(out, new Float32Array(q), 0, c, 0, 4, D, 8, fwSoftmax)).toBe(false);
+    expect(firmwareAttentionWasm(out, new Float32Array(q), 0, c, 0, 4, D, 8, firmwareSoftmax)).toBe(false);
     setKernelBackend('js');
-    expect(fwAttentionDevice(out, q, 0, c, 0, 4, D, 8, fwSoftmax)).toBe(false);
+    expect(firmwareAttentionWasm(out, q, 0, c, 0, 4, D, 8, firmwareSoftmax)).toBe(false);
     setKernelBackend('wasm');
     expect(out.every((x) => x === 0)).toBe(true);
   });

@@ -6,19 +6,19 @@
 // gives the same numbers as the device's token-by-token loop, because each row's arithmetic only
 // depends on the rows before it.
 import { UsageError } from '../errors.js';
-import { fwAttentionDevice } from '../kernels/firmware-attention.js';
+import { firmwareAttentionWasm } from '../kernels/firmware-attention.js';
 import { activationArray } from '../kernels/matmul.js';
 import { dequantizeRow } from '../formats/quant.js';
 import type { NeoConfig } from '../neo/config.js';
 import { checkDecode, checkRewind, checkToken, type Engine, type PrefillOptions, type Sequence } from '../neo/engine.js';
-import type { NeoWeights } from '../neo/weights.js';
+import type { NeoLayerWeights, NeoWeights } from '../neo/weights.js';
 import type { Matrix, Q4Matrix } from '../neo/tensor.js';
-import { fwGelu, fwLayerNorm, fwSoftmax, q4Matvec, quantizeRow } from './numerics.js';
+import { firmwareGelu, firmwareLayerNorm, firmwareMatvec, firmwareSoftmax, quantizeRow } from './numerics.js';
 
 const fr = Math.fround;
 
-/** The device's KV window. */
-export const DEVICE_CONTEXT = 80;
+/** The device's KV window, in positions. */
+export const FIRMWARE_CONTEXT = 80;
 
 export interface FirmwareOptions {
   /** KV window in positions (default 80 as on the device), at most the model's positions. */
@@ -45,21 +45,9 @@ function q4(m: Matrix, name: string): Q4Matrix {
   return m;
 }
 
-interface FwLayer {
-  ln1g: Float32Array;
-  ln1b: Float32Array;
-  q: Q4Matrix;
-  k: Q4Matrix;
-  v: Q4Matrix;
-  out: Q4Matrix;
-  outBias: Float32Array;
-  ln2g: Float32Array;
-  ln2b: Float32Array;
-  fc: Q4Matrix;
-  fcBias: Float32Array;
-  proj: Q4Matrix;
-  projBias: Float32Array;
-}
+/** A layer as the firmware holds it: every matrix Q4_0, no q/k/v biases. */
+type FirmwareLayer = Omit<NeoLayerWeights, 'q' | 'k' | 'v' | 'out' | 'fc' | 'proj' | 'qkvBias'> &
+  Record<'q' | 'k' | 'v' | 'out' | 'fc' | 'proj', Q4Matrix>;
 
 export class FirmwareEngine implements Engine {
   readonly config: NeoConfig;
@@ -67,7 +55,7 @@ export class FirmwareEngine implements Engine {
   readonly maxBatch: number;
   private readonly wte: Q4Matrix;
   private readonly wpe: Float32Array;
-  private readonly layers: FwLayer[];
+  private readonly layers: FirmwareLayer[];
   private readonly lnF: NeoWeights['lnF'];
   private readonly x: Float32Array; // (N, D) residual stream
   private readonly xb: Float32Array; // (N, D)
@@ -77,7 +65,7 @@ export class FirmwareEngine implements Engine {
   private readonly v: Float32Array; // (N, D)
   private readonly hb: Float32Array; // (N, F)
   private readonly att: Float32Array; // (context) one head's scores
-  private readonly logits: Float32Array; // (maxBatch, V)
+  private readonly logits: Float32Array; // (maxBatch, V) logits of the rows classified last
   private readonly rowSeq: Int8Cache[]; // (N)
   private readonly rowPos: Int32Array; // (N)
   private readonly rowTok: Int32Array; // (N)
@@ -86,7 +74,7 @@ export class FirmwareEngine implements Engine {
     const c = model.config;
     const w = model.weights;
     this.config = c;
-    const ctx = options.context ?? Math.min(DEVICE_CONTEXT, c.maxPositions);
+    const ctx = options.context ?? Math.min(FIRMWARE_CONTEXT, c.maxPositions);
     if (!Number.isInteger(ctx) || ctx < 2 || ctx > c.maxPositions) {
       throw new UsageError(`the firmware context must be an integer from 2 to ${c.maxPositions} (the model's positions), got ${ctx}`);
     }
@@ -98,15 +86,13 @@ export class FirmwareEngine implements Engine {
     this.layers = w.layers.map((l, i) => {
       if (l.qkvBias) throw new UsageError(`firmware mode has no q/k/v biases, but layer ${i} has them`);
       return {
-        ln1g: l.ln1.weight,
-        ln1b: l.ln1.bias,
+        ln1: l.ln1,
         q: q4(l.q, `layer ${i} q`),
         k: q4(l.k, `layer ${i} k`),
         v: q4(l.v, `layer ${i} v`),
         out: q4(l.out, `layer ${i} out_proj`),
         outBias: l.outBias,
-        ln2g: l.ln2.weight,
-        ln2b: l.ln2.bias,
+        ln2: l.ln2,
         fc: q4(l.fc, `layer ${i} c_fc`),
         fcBias: l.fcBias,
         proj: q4(l.proj, `layer ${i} c_proj`),
@@ -115,16 +101,16 @@ export class FirmwareEngine implements Engine {
     });
     const n = Math.max(this.maxBatch, this.context);
     const D = c.hiddenSize;
-    this.x = new Float32Array(n * D);
-    // q and xb (like the caches) in the kernel memory: the attention kernels use them in place
+    // in the kernel memory where there is one (like the caches): the kernels read and write them in place
+    this.x = activationArray(n * D);
     this.q = activationArray(n * D);
     this.xb = activationArray(n * D);
-    this.xb2 = new Float32Array(n * D);
-    this.k = new Float32Array(n * D);
-    this.v = new Float32Array(n * D);
-    this.hb = new Float32Array(n * c.intermediateSize);
-    this.att = new Float32Array(this.context);
-    this.logits = new Float32Array(this.maxBatch * c.vocabSize);
+    this.xb2 = activationArray(n * D);
+    this.k = activationArray(n * D);
+    this.v = activationArray(n * D);
+    this.hb = activationArray(n * c.intermediateSize);
+    this.att = new Float32Array(this.context); // the scalar attention's scores
+    this.logits = activationArray(this.maxBatch * c.vocabSize);
     this.rowSeq = new Array<Int8Cache>(n);
     this.rowPos = new Int32Array(n);
     this.rowTok = new Int32Array(n);
@@ -164,9 +150,14 @@ export class FirmwareEngine implements Engine {
       }
       this.run(rows);
       s.length = Math.min(s.length + rows, this.context);
-      if (all) this.classify(all.subarray(done * V), 0, rows);
+      // every row's logits, maxBatch rows at a time through the logits buffer
+      for (let r = 0; all && r < rows; r += this.maxBatch) {
+        const m = Math.min(this.maxBatch, rows - r);
+        this.classify(r, m);
+        all.set(this.logits.subarray(0, m * V), (done + r) * V);
+      }
       done += rows;
-      if (!all && done === n) this.classify(this.logits, rows - 1, 1);
+      if (!all && done === n) this.classify(rows - 1, 1);
     }
     return all ?? this.logits.subarray(0, V);
   }
@@ -185,7 +176,7 @@ export class FirmwareEngine implements Engine {
       const s = this.rowSeq[i]!;
       s.length = Math.min(s.length + 1, this.context);
     }
-    this.classify(this.logits, 0, B);
+    this.classify(0, B);
     return this.logits.subarray(0, B * this.config.vocabSize);
   }
 
@@ -212,10 +203,10 @@ export class FirmwareEngine implements Engine {
     }
     for (let l = 0; l < this.layers.length; l++) {
       const lw = this.layers[l]!;
-      for (let i = 0; i < n; i++) fwLayerNorm(xb, x, i * D, lw.ln1g, lw.ln1b);
-      q4Matvec(q, xb, lw.q, n);
-      q4Matvec(k, xb, lw.k, n);
-      q4Matvec(v, xb, lw.v, n);
+      for (let i = 0; i < n; i++) firmwareLayerNorm(xb, x, i * D, lw.ln1);
+      firmwareMatvec(q, xb, lw.q, n);
+      firmwareMatvec(k, xb, lw.k, n);
+      firmwareMatvec(v, xb, lw.v, n);
       for (let i = 0; i < n; i++) {
         const s = this.rowSeq[i]!;
         const row = l * this.context + this.rowPos[i]!;
@@ -223,12 +214,12 @@ export class FirmwareEngine implements Engine {
         s.vScale[row] = quantizeRow(s.v, row * D, v, i * D, D);
       }
       this.attention(l, n);
-      q4Matvec(xb2, xb, lw.out, n);
+      firmwareMatvec(xb2, xb, lw.out, n);
       for (let j = 0; j < n * D; j++) x[j] = fr(x[j]! + fr(xb2[j]! + lw.outBias[j % D]!));
-      for (let i = 0; i < n; i++) fwLayerNorm(xb, x, i * D, lw.ln2g, lw.ln2b);
-      q4Matvec(hb, xb, lw.fc, n);
-      for (let j = 0; j < n * F; j++) hb[j] = fwGelu(fr(hb[j]! + lw.fcBias[j % F]!));
-      q4Matvec(xb2, hb, lw.proj, n);
+      for (let i = 0; i < n; i++) firmwareLayerNorm(xb, x, i * D, lw.ln2);
+      firmwareMatvec(hb, xb, lw.fc, n);
+      for (let j = 0; j < n * F; j++) hb[j] = firmwareGelu(fr(hb[j]! + lw.fcBias[j % F]!));
+      firmwareMatvec(xb2, hb, lw.proj, n);
       for (let j = 0; j < n * D; j++) x[j] = fr(x[j]! + fr(xb2[j]! + lw.projBias[j % D]!));
     }
   }
@@ -242,7 +233,7 @@ export class FirmwareEngine implements Engine {
       const pos = this.rowPos[i]!;
       const seq = this.rowSeq[i]!;
       const base = l * this.context;
-      if (fwAttentionDevice(xb, q, i * D, seq, base, pos + 1, D, hs, fwSoftmax)) continue; // the same sums on SIMD
+      if (firmwareAttentionWasm(xb, q, i * D, seq, base, pos + 1, D, hs, firmwareSoftmax)) continue; // the same sums on SIMD
       const { k: Kc, v: Vc, kScale, vScale } = seq;
       for (let h = 0; h < H; h++) {
         const qo = i * D + h * hs;
@@ -252,7 +243,7 @@ export class FirmwareEngine implements Engine {
           for (let d = 0; d < hs; d++) s = fr(s + fr(q[qo + d]! * Kc[ko + d]!));
           att[t] = fr(s * kScale[base + t]!);
         }
-        fwSoftmax(att, 0, pos + 1);
+        firmwareSoftmax(att, 0, pos + 1);
         for (let d = 0; d < hs; d++) xb[qo + d] = 0;
         for (let t = 0; t <= pos; t++) {
           const a = fr(att[t]! * vScale[base + t]!);
@@ -263,12 +254,12 @@ export class FirmwareEngine implements Engine {
     }
   }
 
-  /** 3.2 steps 3–4 for residual rows first..first+rows → out (rows, V). */
-  private classify(out: Float32Array, first: number, rows: number): void {
+  /** 3.2 steps 3–4 for residual rows first..first+rows (at most maxBatch) → logits (rows, V). */
+  private classify(first: number, rows: number): void {
     const D = this.config.hiddenSize;
-    for (let i = 0; i < rows; i++) fwLayerNorm(this.xb, this.x, (first + i) * D, this.lnF.weight, this.lnF.bias);
-    // fwLayerNorm wrote row first+i of xb; gather them at the front for one matvec pass
+    for (let i = 0; i < rows; i++) firmwareLayerNorm(this.xb, this.x, (first + i) * D, this.lnF);
+    // firmwareLayerNorm wrote row first+i of xb; gather them at the front for one matvec pass
     if (first !== 0) this.xb.copyWithin(0, first * D, (first + rows) * D);
-    q4Matvec(out, this.xb, this.wte, rows);
+    firmwareMatvec(this.logits, this.xb, this.wte, rows);
   }
 }

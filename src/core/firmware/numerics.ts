@@ -2,8 +2,9 @@
 // float32 everywhere, Math.fround after every +, −, ×, ÷, in the device's summation order.
 // exp and tanh follow the host C library (libm.ts); the ESP32's newlib may differ by an ulp (doc section 10).
 import { halfTable } from '../bytes/halfs.js';
-import { q4DeviceMatvec } from '../kernels/firmware-matmul.js';
+import { firmwareMatvecWasm } from '../kernels/firmware-matmul.js';
 import { QBLOCK, type Q4Matrix } from '../neo/tensor.js';
+import type { LayerNormWeights } from '../neo/weights.js';
 import { expf, tanhf } from './libm.js';
 
 const fr = Math.fround;
@@ -12,8 +13,8 @@ const fr = Math.fround;
  * y[r] = row r of W · x (3.3): per block, two float32 partial sums (low and high nibbles) in
  * index order, then acc += scale × (a0 + a1). For n input vectors: x (n, cols), y (n, rows).
  */
-export function q4Matvec(y: Float32Array, x: Float32Array, w: Q4Matrix, n = 1): void {
-  if (q4DeviceMatvec(y, x, w, n)) return; // the same sums, four rows per SIMD vector
+export function firmwareMatvec(y: Float32Array, x: Float32Array, w: Q4Matrix, n = 1): void {
+  if (firmwareMatvecWasm(y, x, w, n)) return; // the same sums, four rows per SIMD vector
   const { rows } = w;
   for (let t = 0; t < n; t++) {
     let r = 0;
@@ -81,8 +82,9 @@ function q4Rows2(y: Float32Array, yo: number, x: Float32Array, xo: number, w: Q4
 const EPS = fr(1e-5);
 
 /** LayerNorm of x[o..o+n) into out[o..o+n) (3.6): sequential sums, float divisions by n. */
-export function fwLayerNorm(out: Float32Array, x: Float32Array, o: number, g: Float32Array, b: Float32Array): void {
-  const n = g.length;
+export function firmwareLayerNorm(out: Float32Array, x: Float32Array, o: number, norm: LayerNormWeights): void {
+  const { weight, bias } = norm;
+  const n = weight.length;
   let sum = 0;
   for (let i = 0; i < n; i++) sum = fr(sum + x[o + i]!);
   const mean = fr(sum / n);
@@ -92,20 +94,20 @@ export function fwLayerNorm(out: Float32Array, x: Float32Array, o: number, g: Fl
     sq = fr(sq + fr(d * d));
   }
   const inv = fr(1 / fr(Math.sqrt(fr(fr(sq / n) + EPS))));
-  for (let i = 0; i < n; i++) out[o + i] = fr(fr(g[i]! * fr(fr(x[o + i]! - mean) * inv)) + b[i]!);
+  for (let i = 0; i < n; i++) out[o + i] = fr(fr(weight[i]! * fr(fr(x[o + i]! - mean) * inv)) + bias[i]!);
 }
 
 const C1 = fr(0.7978845608);
 const C2 = fr(0.044715);
 
 /** gelu_new as the device evaluates it (3.6). */
-export function fwGelu(x: number): number {
+export function firmwareGelu(x: number): number {
   const u = fr(x + fr(fr(fr(C2 * x) * x) * x));
   return fr(fr(0.5 * x) * fr(1 + tanhf(fr(C1 * u))));
 }
 
 /** Softmax in place over v[o..o+n) (3.6): max by strict >, sequential float32 sum, true division. */
-export function fwSoftmax(v: Float32Array, o: number, n: number): void {
+export function firmwareSoftmax(v: Float32Array, o: number, n: number): void {
   let m = v[o]!;
   for (let i = 1; i < n; i++) if (v[o + i]! > m) m = v[o + i]!;
   let s = 0;

@@ -4,20 +4,14 @@
 // results to within float rounding.
 import { softmax } from './elementwise.js';
 import { attendSliced } from './parallel.js';
-import { kernelArray, offsetOf, wasmKernels, type KernelMemory } from './wasm.js';
+import { KernelScratch, offsetOf, wasmKernels } from './wasm.js';
 
-/** The WASM kernel's scores, (threads, span, 4): four heads' scores per key. Grown on demand, then reused. */
-let kernelScores: Float32Array | null = null;
-/** attendRows' row table, (rows, 5) int32 in the kernel memory; `tableOwner` keeps its region alive. */
-let tableOwner: Float32Array | null = null;
-let table: Int32Array | null = null;
+/** The WASM kernel's scores, (threads, span, 4): four heads' scores per key. */
+const kernelScores = new KernelScratch(Float32Array, 1024);
+/** attendRows' row table, (rows, 5): output, query, keys, values (byte offsets) and span per row. */
+const rowTable = new KernelScratch(Int32Array, 5 * 256);
 /** Rows × keys × D below which attendRows stays on one thread (waking workers costs µs). */
 const PARALLEL_MIN_WORK = 1 << 17;
-
-function scoresAt(k: KernelMemory, floats: number): number | undefined {
-  if (!kernelScores || kernelScores.length < floats) kernelScores = kernelArray(k, Math.max(1024, floats));
-  return offsetOf(k, kernelScores);
-}
 
 /** Sequences' caches as attendRows reads them. */
 export interface KeyValues {
@@ -37,10 +31,7 @@ export function attendRows(
   const k = wasmKernels();
   if (k && k.shared && hs % 4 === 0 && n > 0) {
     const o = offsetOf(k, out), qa = offsetOf(k, q);
-    if (!table || table.length < 5 * n) {
-      tableOwner = kernelArray(k, Math.max(5 * 256, 5 * n));
-      table = new Int32Array(tableOwner.buffer, tableOwner.byteOffset, tableOwner.length);
-    }
+    const table = rowTable.get(k, 5 * n);
     let ok = o !== undefined && qa !== undefined;
     let longest = 0;
     let work = 0;
@@ -58,7 +49,7 @@ export function attendRows(
     if (ok) {
       const threads = n > 1 && work >= PARALLEL_MIN_WORK ? Math.min(k.threads, n) : 1;
       const stride = 4 * longest; // floats of scores per thread
-      const sa = scoresAt(k, threads * stride);
+      const sa = offsetOf(k, kernelScores.get(k, threads * stride));
       if (sa !== undefined) {
         const ta = offsetOf(k, table)!;
         if (threads > 1) attendSliced(k.kernels, k.control!, threads, ta, n, D, hs, scale, sa, 4 * stride);
@@ -86,7 +77,7 @@ export function attendRow(
   const k = wasmKernels();
   if (k && hs % 4 === 0) {
     const o = offsetOf(k, out), qa = offsetOf(k, q), ka = offsetOf(k, K), va = offsetOf(k, V);
-    const sa = scoresAt(k, 4 * span);
+    const sa = offsetOf(k, kernelScores.get(k, 4 * span));
     if (o !== undefined && qa !== undefined && ka !== undefined && va !== undefined && sa !== undefined) {
       k.kernels.attend(o + 4 * oo, qa + 4 * qo, ka + 4 * ko, va + 4 * ko, span, D, hs, scale, sa);
       return;

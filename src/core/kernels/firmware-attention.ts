@@ -1,11 +1,11 @@
 // Firmware attention (firmware mode) on the WebAssembly SIMD kernels: scores over the int8 keys
 // and the weighted sum of the int8 values in the device's float32 order (four keys, then four
 // dimensions per vector, each lane keeping the scalar order), so the results are bit for bit
-// those of the scalar code in firmware/engine.ts. The softmax between them stays with the
+// those of the scalar code in firmware/firmware-engine.ts. The softmax between them stays with the
 // caller: it emulates glibc's expf exactly. The kernels read the caches and activations in
 // place, so those live in the shared kernel memory (activationArray): nothing is copied per
 // token.
-import { kernelArray, offsetOf, wasmKernels } from './wasm.js';
+import { KernelScratch, offsetOf, wasmKernels } from './wasm.js';
 
 /** One sequence's int8 keys and values (rows, D), with one float32 scale per row. */
 export interface Int8KV {
@@ -15,8 +15,8 @@ export interface Int8KV {
   vScale: Float32Array;
 }
 
-/** The scores of every head, (H, span rounded up to 4), reused across calls. */
-let attBuf: Float32Array | null = null;
+/** The scores of every head, (H, span rounded up to 4). */
+const scores = new KernelScratch(Float32Array, 4096);
 
 /**
  * Attention of one query row, every head, over `span` rows of a cache from row `first` (one
@@ -24,7 +24,7 @@ let attBuf: Float32Array | null = null;
  * head's scores in between. Returns false, writing nothing, where the kernels are off, the
  * memory is not shared or an array lies outside it (the caller then runs its scalar code).
  */
-export function fwAttentionDevice(
+export function firmwareAttentionWasm(
   out: Float32Array, q: Float32Array, o: number, cache: Int8KV, first: number, span: number, D: number, hs: number,
   softmax: (att: Float32Array, offset: number, n: number) => void,
 ): boolean {
@@ -38,11 +38,10 @@ export function fwAttentionDevice(
   }
   const H = D / hs;
   const stride = (span + 3) & ~3;
-  if (!attBuf || attBuf.length < H * stride) attBuf = kernelArray(k, Math.max(H * stride, 4096));
-  const att = attBuf;
+  const att = scores.get(k, H * stride);
   const attAt = offsetOf(k, att)!;
-  k.kernels.fwScores(attAt, qAt + 4 * o, kAt + first * D, ksAt + 4 * first, span, D, hs);
+  k.kernels.firmwareScores(attAt, qAt + 4 * o, kAt + first * D, ksAt + 4 * first, span, D, hs);
   for (let h = 0; h < H; h++) softmax(att, h * stride, span);
-  k.kernels.fwValues(outAt + 4 * o, attAt, vAt + first * D, vsAt + 4 * first, span, D, hs);
+  k.kernels.firmwareValues(outAt + 4 * o, attAt, vAt + first * D, vsAt + 4 * first, span, D, hs);
   return true;
 }

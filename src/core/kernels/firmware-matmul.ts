@@ -1,7 +1,9 @@
 // Q4_0 products in the firmware's summation order (firmware mode) on the WebAssembly SIMD
 // kernel: four rows per vector, each lane adding in the device's order, so the results are bit
 // for bit those of the scalar float32 code in firmware/numerics.ts, about five times faster.
-// The nibbles and scales are rearranged once per matrix (by rows of four) into the kernel memory.
+// The nibbles and scales are rearranged once per matrix (by rows of four) into the kernel memory;
+// inputs and outputs are read and written in place there (the firmware engine's activations
+// live in it), never copied.
 import { halfTable } from '../bytes/halfs.js';
 import { QBLOCK, type Q4Matrix } from '../neo/tensor.js';
 import { kernelArray, offsetOf, wasmKernels, type KernelMemory } from './wasm.js';
@@ -14,9 +16,6 @@ interface Arranged {
 }
 
 const arranged = new WeakMap<Q4Matrix, Arranged>();
-/** Inputs and outputs pass through these (the firmware engine's arrays are ordinary ones). */
-let xBuf: Float32Array | null = null;
-let yBuf: Float32Array | null = null;
 
 function arrange(k: KernelMemory, w: Q4Matrix): Arranged {
   const nb = w.cols / QBLOCK;
@@ -37,20 +36,16 @@ function arrange(k: KernelMemory, w: Q4Matrix): Arranged {
 
 /**
  * y (n, rows) = x (n, cols) · Wᵀ in the firmware's order (firmware-format.md 3.3), on the SIMD
- * kernel. Returns false, writing nothing, where the kernel memory is not shared (the caller
- * then runs its scalar code).
+ * kernel. Returns false, writing nothing, where the kernel memory is not shared or x or y lies
+ * outside it (the caller then runs its scalar code).
  */
-export function q4DeviceMatvec(y: Float32Array, x: Float32Array, w: Q4Matrix, n: number): boolean {
+export function firmwareMatvecWasm(y: Float32Array, x: Float32Array, w: Q4Matrix, n: number): boolean {
   const k = wasmKernels();
   if (!k?.shared || w.cols % QBLOCK !== 0) return false;
+  const yAt = offsetOf(k, y), xAt = offsetOf(k, x);
+  if (yAt === undefined || xAt === undefined) return false;
   let a = arranged.get(w);
   if (!a) arranged.set(w, (a = arrange(k, w)));
-  const xLen = n * w.cols, yLen = n * w.rows + 4; // + 4: the last group's padding rows
-  if (!xBuf || xBuf.length < xLen) xBuf = kernelArray(k, Math.max(xLen, 4096));
-  if (!yBuf || yBuf.length < yLen) yBuf = kernelArray(k, Math.max(yLen, 16384));
-  const xb = xBuf, yb = yBuf;
-  for (let i = 0; i < xLen; i++) xb[i] = x[i]!;
-  k.kernels.q4Device(offsetOf(k, yb)!, offsetOf(k, xb)!, offsetOf(k, a.scales)!, offsetOf(k, a.nibbles)!, n, w.rows, w.cols);
-  for (let i = 0; i < n * w.rows; i++) y[i] = yb[i]!;
+  k.kernels.firmwareMatmul(yAt, xAt, offsetOf(k, a.scales)!, offsetOf(k, a.nibbles)!, n, w.rows, w.cols);
   return true;
 }

@@ -49,14 +49,14 @@ export type GeluKernel = (p: number, count: number) => void;
 /** expand(kind, dst, w, aux, rows, cols) of kernels.as: a stored matrix's float32 values. */
 export type ExpandKernel = (kind: number, dst: number, w: number, aux: number, rows: number, cols: number) => void;
 
-/** q4Device(y, x, sc, nib, n, rows, cols) of kernels.as: Q4_0 products in the firmware's order. */
-export type Q4DeviceKernel = (y: number, x: number, sc: number, nib: number, n: number, rows: number, cols: number) => void;
+/** firmwareMatmul(y, x, sc, nib, n, rows, cols) of kernels.as: Q4_0 products in the firmware's order. */
+export type FirmwareMatmulKernel = (y: number, x: number, sc: number, nib: number, n: number, rows: number, cols: number) => void;
 
-/** fwScores(att, q, kc, ks, span, D, hs) of kernels.as: firmware attention scores, bit for bit. */
-export type FwScoresKernel = (att: number, q: number, kc: number, ks: number, span: number, D: number, hs: number) => void;
+/** firmwareScores(att, q, kc, ks, span, D, hs) of kernels.as: firmware attention scores, bit for bit. */
+export type FirmwareScoresKernel = (att: number, q: number, kc: number, ks: number, span: number, D: number, hs: number) => void;
 
-/** fwValues(out, att, vc, vs, span, D, hs) of kernels.as: firmware weighted values, bit for bit. */
-export type FwValuesKernel = (out: number, att: number, vc: number, vs: number, span: number, D: number, hs: number) => void;
+/** firmwareValues(out, att, vc, vs, span, D, hs) of kernels.as: firmware weighted values, bit for bit. */
+export type FirmwareValuesKernel = (out: number, att: number, vc: number, vs: number, span: number, D: number, hs: number) => void;
 
 export interface Kernels {
   matmul: MatmulKernel;
@@ -64,9 +64,9 @@ export interface Kernels {
   attendRows: AttendRowsKernel;
   gelu: GeluKernel;
   expand: ExpandKernel;
-  q4Device: Q4DeviceKernel;
-  fwScores: FwScoresKernel;
-  fwValues: FwValuesKernel;
+  firmwareMatmul: FirmwareMatmulKernel;
+  firmwareScores: FirmwareScoresKernel;
+  firmwareValues: FirmwareValuesKernel;
 }
 
 export function instantiateKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): Kernels {
@@ -77,8 +77,8 @@ export function instantiateKernels(module: WebAssembly.Module, memory: WebAssemb
     attendRows: exports['attendRows'] as AttendRowsKernel,
     gelu: exports['gelu'] as GeluKernel,
     expand: exports['expand'] as ExpandKernel,
-    q4Device: exports['q4Device'] as Q4DeviceKernel,
-    fwScores: exports['fwScores'] as FwScoresKernel,
-    fwValues: exports['fwValues'] as FwValuesKernel,
+    firmwareMatmul: exports['firmwareMatmul'] as FirmwareMatmulKernel,
+    firmwareScores: exports['firmwareScores'] as FirmwareScoresKernel,
+    firmwareValues: exports['firmwareValues'] as FirmwareValuesKernel,
   };
 }

@@ -129,7 +129,7 @@ function release(k: KernelMemory, at: number, bytes: number): void {
  * the pool when this array object is garbage-collected, so keep the array itself referenced
  * (not only subarrays of it) while it is used.
  */
-function ownedView<T extends Float32Array | Uint16Array | Uint8Array | Int8Array>(
+function ownedView<T extends Float32Array | Uint16Array | Uint8Array | Int8Array | Int32Array>(
   k: KernelMemory, Ctor: new (buffer: ArrayBufferLike, offset: number, length: number) => T, length: number,
 ): T {
   const bytes = length * Ctor.prototype.BYTES_PER_ELEMENT;
@@ -165,7 +165,7 @@ export function placeArray<T extends Float32Array | Uint16Array | Uint8Array | I
 }
 
 /** The typed arrays the kernels read and write in place. */
-export type KernelArrayType = Float32ArrayConstructor | Int8ArrayConstructor | Uint8ArrayConstructor;
+export type KernelArrayType = Float32ArrayConstructor | Int8ArrayConstructor | Uint8ArrayConstructor | Int32ArrayConstructor;
 
 /**
  * An array for activations or caches (float32 unless `Type` says otherwise): in the kernel
@@ -179,7 +179,27 @@ export function kernelArray<C extends KernelArrayType = Float32ArrayConstructor>
   return k.shared ? ownedView(k, Type as unknown as View, length) : (new Type(length) as InstanceType<C>);
 }
 
-/** A scratch region of at least `bytes`, reused across calls (it only ever grows). */
+/**
+ * A kernel's own working array (scores, row tables), reused across calls: it only ever grows,
+ * and its contents are not kept when it does. In the kernel memory when that is shared.
+ */
+export class KernelScratch<C extends KernelArrayType> {
+  private array: InstanceType<C> | null = null;
+
+  constructor(
+    private readonly Type: C,
+    /** The least length it is made with, so that small requests do not grow it step by step. */
+    private readonly minLength: number,
+  ) {}
+
+  /** At least `length` elements. */
+  get(k: KernelMemory, length: number): InstanceType<C> {
+    if (!this.array || this.array.length < length) this.array = kernelArray(k, Math.max(length, this.minLength), this.Type);
+    return this.array;
+  }
+}
+
+/** matmulWasm's region that inputs outside the kernel memory are copied through (it only ever grows). */
 function scratch(k: KernelMemory, bytes: number): number {
   if (bytes > k.scratchBytes) {
     if (k.scratchBytes > 0) release(k, k.scratchAt, k.scratchBytes);

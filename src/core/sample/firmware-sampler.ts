@@ -3,7 +3,7 @@
 // sum, first id with u < cumulative (V − 1 if none). No top-k, top-p or penalties on the device.
 import { XorShift64Star } from './rng.js';
 import { argmax } from './sampler.js';
-import { fwSoftmax } from '../firmware/numerics.js';
+import { firmwareSoftmax } from '../firmware/numerics.js';
 
 const fr = Math.fround;
 
@@ -24,7 +24,7 @@ export class FirmwareSampler {
     if (this.temperature === 0) return argmax(logits);
     const n = logits.length;
     for (let i = 0; i < n; i++) logits[i] = fr(logits[i]! / this.temperature);
-    fwSoftmax(logits, 0, n);
+    firmwareSoftmax(logits, 0, n);
     const u = this.rng.nextFloat();
     let cdf = 0;
     for (let i = 0; i < n; i++) {

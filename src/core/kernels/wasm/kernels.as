@@ -6,8 +6,9 @@
 // - expand: a stored matrix's float32 values (placing weights as float32).
 // - attend, attendRows: attention of query rows over cached keys and values.
 // - gelu: gelu_new in place.
-// - q4Device: Q4_0 products in the firmware's summation order, bit for bit.
-// - fwScores, fwValues: firmware attention over int8 caches in the device's order, bit for bit.
+// - firmwareMatmul: Q4_0 products in the firmware's summation order, bit for bit.
+// - firmwareScores, firmwareValues: firmware attention over int8 caches in the device's order,
+//   bit for bit.
 
 // Matrix kinds, as numbered by src/core/kernels/module.ts (kernelKind).
 const F32: i32 = 0;
@@ -542,9 +543,9 @@ export function attendRows(table: usize, first: i32, n: i32, step: i32, D: i32, 
  * sums, then acc += scale × (a0 + a1). Lanes are rows, so every lane keeps that order and the
  * results are bit for bit those of the scalar float32 code. Weights pre-arranged by rows of four
  * (rows padded to a multiple of 4): nib[((g·nb + b)·16 + k)·4 + lane], scales as float32
- * sc[(g·nb + b)·4 + lane].
+ * sc[(g·nb + b)·4 + lane]. Only the `rows` outputs are written: y may end right after them.
  */
-export function q4Device(y: usize, x: usize, sc: usize, nib: usize, n: i32, rows: i32, cols: i32): void {
+export function firmwareMatmul(y: usize, x: usize, sc: usize, nib: usize, n: i32, rows: i32, cols: i32): void {
   const nb = cols >> 5;
   const groups = (rows + 3) >> 2;
   const eight = i32x4.splat(8), fifteen = i32x4.splat(15);
@@ -575,7 +576,14 @@ export function q4Device(y: usize, x: usize, sc: usize, nib: usize, n: i32, rows
         }
         acc = f32x4.add(acc, f32x4.mul(v128.load(sc + (gb << 4)), f32x4.add(a0, a1)));
       }
-      v128.store(yt + (<usize>g << 4), acc);
+      const yg = yt + (<usize>g << 4);
+      const left = rows - (g << 2); // rows of this group that exist
+      if (left >= 4) v128.store(yg, acc);
+      else {
+        store<f32>(yg, f32x4.extract_lane(acc, 0));
+        if (left > 1) store<f32>(yg, f32x4.extract_lane(acc, 1), 4);
+        if (left > 2) store<f32>(yg, f32x4.extract_lane(acc, 2), 8);
+      }
     }
   }
 }
@@ -600,7 +608,7 @@ export function q4Device(y: usize, x: usize, sc: usize, nib: usize, n: i32, rows
  * results are bit for bit the scalar float32 code's. att: (D / hs) heads of span rounded up to
  * 4 floats (the last group's spare lanes repeat the last key). hs is a multiple of 8.
  */
-export function fwScores(att: usize, q: usize, kc: usize, ks: usize, span: i32, D: i32, hs: i32): void {
+export function firmwareScores(att: usize, q: usize, kc: usize, ks: usize, span: i32, D: i32, hs: i32): void {
   const headBytes = <usize>((span + 3) & ~3) << 2;
   const last = span - 1;
   for (let t = 0; t < span; t += 4) {
@@ -631,9 +639,9 @@ export function fwScores(att: usize, q: usize, kc: usize, ks: usize, span: i32, 
  * out (D floats) = per head Σ_t a_t × values_t as the device computes it (firmware-format.md
  * 3.5): a_t = att_t × the row's scale, then out_d += a_t × code_d for t in order. Lanes are
  * dimensions, each adding over the keys in order: bit for bit the scalar float32 code. att as
- * fwScores lays it out (after the caller's softmax); vc, vs: int8 value rows and their scales.
+ * firmwareScores lays it out (after the caller's softmax); vc, vs: int8 value rows and their scales.
  */
-export function fwValues(out: usize, att: usize, vc: usize, vs: usize, span: i32, D: i32, hs: i32): void {
+export function firmwareValues(out: usize, att: usize, vc: usize, vs: usize, span: i32, D: i32, hs: i32): void {
   const headBytes = <usize>((span + 3) & ~3) << 2;
   const end = <usize>span << 2;
   let ah = att;

@@ -1,8 +1,9 @@
-// q4DeviceMatvec (Q4_0 in the firmware's order on the SIMD kernel) against the device's
+// firmwareMatvecWasm (Q4_0 in the firmware's order on the SIMD kernel) against the device's
 // arithmetic written out from firmware-format.md 3.3 in scalar float32: bit for bit.
 import { describe, expect, it } from 'vitest';
 import { bf16ToF32, f16ToF32 } from '../../src/core/bytes/halfs.js';
-import { q4DeviceMatvec } from '../../src/core/kernels/firmware-matmul.js';
+import { firmwareMatvecWasm } from '../../src/core/kernels/firmware-matmul.js';
+import { activationArray } from '../../src/core/kernels/matmul.js';
 import type { Q4Matrix } from '../../src/core/neo/tensor.js';
 import { lcg } from '../helpers/random.js';
 
@@ -31,7 +32,7 @@ function deviceOracle(x: Float32Array, w: Q4Matrix, n: number): Float32Array {
   return y;
 }
 
-describe('q4DeviceMatvec', () => {
+describe('firmwareMatvecWasm', () => {
   // (rows, cols, tokens, scale type): TinyTalk's shapes, a vocabulary not a multiple of 4, a prompt
   const cases: Array<[number, number, number, 'bf16' | 'f16']> = [
     [128, 128, 1, 'bf16'],
@@ -46,9 +47,11 @@ describe('q4DeviceMatvec', () => {
     // scales spanning several binades (bf16 0x3c00.. ≈ 0.0078..; f16 0x2000.. ≈ 0.0078..), so rounding matters
     const scales = Uint16Array.from({ length: (rows * cols) / 32 }, () => (scaleType === 'bf16' ? 0x3c00 : 0x2000) + Math.floor(r() * 0x0c00));
     const w: Q4Matrix = { type: 'q4_0', scaleType, rows, cols, scales, nibbles };
-    const x = Float32Array.from({ length: n * cols + 5 }, () => (r() - 0.5) * 6); // longer than n rows: only those are read
-    const y = new Float32Array(n * rows + 3).fill(9);
-    expect(q4DeviceMatvec(y, x, w, n)).toBe(true);
+    // in the kernel memory, where the firmware engine keeps its activations
+    const x = activationArray(n * cols + 5); // longer than n rows: only those are read
+    for (let i = 0; i < x.length; i++) x[i] = (r() - 0.5) * 6;
+    const y = activationArray(n * rows + 3).fill(9);
+    expect(firmwareMatvecWasm(y, x, w, n)).toBe(true);
     const want = deviceOracle(x, w, n);
     expect(Array.from(y.subarray(0, n * rows))).toEqual(Array.from(want));
     expect(Array.from(y.subarray(n * rows))).toEqual([9, 9, 9]);
