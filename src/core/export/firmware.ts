@@ -4,9 +4,10 @@ import { UsageError } from '../errors.js';
 import type { NeoConfig } from '../neo/config.js';
 import type { NeoWeights } from '../neo/weights.js';
 import type { Tokenizer } from '../neo/tokenizer.js';
-import { crdpSize, writeCrdp, type CrdpVersion } from './crdp.js';
+import { crdpSize, writeCrdp, type CrdpVersion } from '../formats/crdp.js';
+import { ctk2Size, writeCtk2 } from '../formats/ctk2.js';
+import { EOS_TEXT } from '../tokenizer/pretokenize.js';
 import { cSource, MODEL_SYMBOL, TOKENIZER_SYMBOL } from './csource.js';
-import { writeCtk2 } from './ctk2.js';
 
 export interface FirmwareModel {
   config: NeoConfig;
@@ -50,15 +51,15 @@ export function firmwareFootprint(model: FirmwareModel, version: CrdpVersion) {
   const P = weights.wpe.length / config.hiddenSize;
   const pieceBytes = vocab.pieces.reduce((s, p) => s + p.length, 0);
   const modelBytes = crdpSize(config, V, P, version);
-  const tokenizerBytes = 532 + 6 * vocab.merges.length + 4 * V + pieceBytes;
+  const tokenizerBytes = ctk2Size(V, vocab.merges.length, pieceBytes);
   return {
     vocab: V,
     positions: P,
     modelBytes,
     tokenizerBytes,
     total: modelBytes + tokenizerBytes,
-    // one more token: its wte row, its merge record, its piece record
-    perToken: crdpSize(config, V + 1, P, version) - modelBytes + 6 + 4 + Math.round(pieceBytes / V),
+    // one more token: its wte row, its merge record, its piece record (of the average length)
+    perToken: crdpSize(config, V + 1, P, version) - modelBytes + ctk2Size(V + 1, vocab.merges.length + 1, pieceBytes + Math.round(pieceBytes / V)) - tokenizerBytes,
     perPosition: 4 * config.hiddenSize,
   };
 }
@@ -72,8 +73,8 @@ export function checkFlashBudget(model: FirmwareModel, version: CrdpVersion, max
   const tokens = Math.ceil(over / f.perToken);
   const positions = Math.ceil(over / f.perPosition);
   const prunable = f.vocab - 257; // byte tokens and EOS always stay
-  // the smallest the pruner can go: byte tokens + EOS, one position row
-  const floor = crdpSize(model.config, 257, 1, version) + 532 + 4 * 257 + 256 + 13;
+  // the smallest the pruner can go: byte tokens + EOS, no merges, one position row
+  const floor = crdpSize(model.config, 257, 1, version) + ctk2Size(257, 0, 256 + EOS_TEXT.length);
   const hints: string[] = [];
   if (floor > maxBytes) {
     hints.push(`pruning cannot get there (even 257 tokens and 1 position need ${n(floor)} bytes, mostly layer weights): the model itself is too big for this budget`);

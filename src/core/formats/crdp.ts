@@ -1,13 +1,20 @@
 // The firmware's model blob "CRDP" (docs/firmware-format.md §1 and §11): a 64-byte header, float32
 // norms/biases/positions, then Q4_0 matrices with bf16 scales — interleaved 18-byte blocks in
-// version 2, row-planar (scales, then nibbles) in version 3. Q4 weights stay quantized: they are
-// repacked into tensor.ts's planar Q4Matrix, never expanded to float32.
-import { FormatError } from '../errors.js';
+// version 2, row-planar (scales, then nibbles) in version 3. Two tables describe it, the header's
+// fields and the sections in file order; the reader, the writer and crdpSize all walk them. Q4
+// weights stay quantized when read: they are repacked into neo/tensor.ts's planar Q4Matrix,
+// never expanded to float32. The writer quantizes every matrix from its float32 values with the
+// converter's quantizer, so converting a blob's own weights gives the blob back byte for byte.
+import { alignUp } from '../bytes/align.js';
+import { BinaryReader } from '../bytes/reader.js';
+import { ByteWriter } from '../bytes/writer.js';
+import { FormatError, UsageError } from '../errors.js';
 import type { NeoConfig } from '../neo/config.js';
 import type { TensorInfo } from '../neo/model.js';
-import type { LayerNormWeights, NeoLayerWeights, NeoWeights } from '../neo/weights.js';
-import { QBLOCK, type Q4Matrix } from '../neo/tensor.js';
-import { BinaryReader } from '../bytes/reader.js';
+import { QBLOCK, type Matrix, type Q4Matrix } from '../neo/tensor.js';
+import type { NeoWeights } from '../neo/weights.js';
+import { CTK2_MAX_VOCAB } from './ctk2.js';
+import { quantizeMatrix, readBlocks, writeBlocks } from './quant.js';
 
 export const CRDP_MAGIC = 'CRDP';
 export const CRDP_HEADER_BYTES = 64;
@@ -19,8 +26,10 @@ export const CRDP_WINDOW_SIZE = 256;
 /** TinyTalk's LayerNorm epsilon; the blob does not store it. */
 export const CRDP_LAYER_NORM_EPSILON = 1e-5;
 
+export type CrdpVersion = 2 | 3;
+
 export interface CrdpHeader {
-  version: 2 | 3;
+  version: CrdpVersion;
   dim: number; // D
   hiddenDim: number; // F
   nLayers: number; // L
@@ -31,6 +40,77 @@ export interface CrdpHeader {
   sharedClassifier: number;
   quantType: number;
   arch: number;
+}
+
+/** The header's fields after the magic (§1.2): the firmware's name, CrdpHeader's key, offset, type. */
+const HEADER_FIELDS: ReadonlyArray<readonly [field: string, key: keyof CrdpHeader, at: number, type: 'u32' | 'i32' | 'u8']> = [
+  ['version', 'version', 4, 'u32'],
+  ['dim', 'dim', 8, 'i32'],
+  ['hidden_dim', 'hiddenDim', 12, 'i32'],
+  ['n_layers', 'nLayers', 16, 'i32'],
+  ['n_heads', 'nHeads', 20, 'i32'],
+  ['n_kv_heads', 'nKvHeads', 24, 'i32'],
+  ['vocab_size', 'vocabSize', 28, 'i32'],
+  ['seq_len', 'seqLen', 32, 'i32'],
+  ['shared_classifier', 'sharedClassifier', 36, 'u8'],
+  ['quant_type', 'quantType', 37, 'u8'],
+  ['arch', 'arch', 38, 'u8'],
+];
+/** The seven sizes: positive int32s. */
+const SIZE_FIELDS = HEADER_FIELDS.filter(([, , , type]) => type === 'i32');
+
+/** Where the values of a section are in NeoWeights: a field of each layer, or of the whole. */
+type Field = 'ln1.weight' | 'ln1.bias' | 'ln2.weight' | 'ln2.bias' | 'outBias' | 'fcBias' | 'projBias' | 'q' | 'k' | 'v' | 'out' | 'fc' | 'proj'
+  | 'lnF.weight' | 'lnF.bias' | 'wpe' | 'wte';
+
+interface SectionSpec {
+  /** Hugging Face GPT-Neo name without `transformer.`; `h.*.` marks a per-layer section, stacked [L, …]. */
+  name: string;
+  field: Field;
+  type: 'F32' | 'Q4_0';
+  /** The shape of one layer's part (per-layer sections) or of the whole section. */
+  shape: (h: CrdpHeader) => number[];
+}
+
+const kvDim = (h: CrdpHeader): number => (h.dim / h.nHeads) * h.nKvHeads;
+
+/** The sections in file order (§1.3). */
+const SECTIONS: readonly SectionSpec[] = [
+  { name: 'h.*.ln_1.weight', field: 'ln1.weight', type: 'F32', shape: (h) => [h.dim] },
+  { name: 'h.*.ln_1.bias', field: 'ln1.bias', type: 'F32', shape: (h) => [h.dim] },
+  { name: 'h.*.ln_2.weight', field: 'ln2.weight', type: 'F32', shape: (h) => [h.dim] },
+  { name: 'h.*.ln_2.bias', field: 'ln2.bias', type: 'F32', shape: (h) => [h.dim] },
+  { name: 'ln_f.weight', field: 'lnF.weight', type: 'F32', shape: (h) => [h.dim] },
+  { name: 'ln_f.bias', field: 'lnF.bias', type: 'F32', shape: (h) => [h.dim] },
+  { name: 'h.*.attn.attention.out_proj.bias', field: 'outBias', type: 'F32', shape: (h) => [h.dim] },
+  { name: 'h.*.mlp.c_fc.bias', field: 'fcBias', type: 'F32', shape: (h) => [h.hiddenDim] },
+  { name: 'h.*.mlp.c_proj.bias', field: 'projBias', type: 'F32', shape: (h) => [h.dim] },
+  { name: 'wpe.weight', field: 'wpe', type: 'F32', shape: (h) => [h.seqLen, h.dim] },
+  // version 3: zero padding to a 16-byte boundary before the first Q4_0 section
+  { name: 'wte.weight', field: 'wte', type: 'Q4_0', shape: (h) => [h.vocabSize, h.dim] },
+  { name: 'h.*.attn.attention.q_proj.weight', field: 'q', type: 'Q4_0', shape: (h) => [h.dim, h.dim] },
+  { name: 'h.*.attn.attention.k_proj.weight', field: 'k', type: 'Q4_0', shape: (h) => [kvDim(h), h.dim] },
+  { name: 'h.*.attn.attention.v_proj.weight', field: 'v', type: 'Q4_0', shape: (h) => [kvDim(h), h.dim] },
+  { name: 'h.*.attn.attention.out_proj.weight', field: 'out', type: 'Q4_0', shape: (h) => [h.dim, h.dim] },
+  { name: 'h.*.mlp.c_fc.weight', field: 'fc', type: 'Q4_0', shape: (h) => [h.hiddenDim, h.dim] },
+  { name: 'h.*.mlp.c_proj.weight', field: 'proj', type: 'Q4_0', shape: (h) => [h.dim, h.hiddenDim] },
+];
+
+const perLayer = (s: SectionSpec): boolean => s.name.startsWith('h.*.');
+
+type Values = Float32Array | Matrix;
+
+/** The values of a field in one layer (per-layer sections) or in the whole weights. */
+function getField(w: NeoWeights, s: SectionSpec, l: number): Values {
+  const [a, b] = s.field.split('.') as [string, string | undefined];
+  const owner = (perLayer(s) ? w.layers[l] : w) as unknown as Record<string, Values | Record<string, Values>>;
+  return (b === undefined ? owner[a] : (owner[a] as Record<string, Values>)[b]) as Values;
+}
+
+function setField(owner: Record<string, unknown>, field: Field, value: Values): void {
+  const [a, b] = field.split('.') as [string, string | undefined];
+  if (b === undefined) owner[a] = value;
+  else ((owner[a] ??= {}) as Record<string, unknown>)[b] = value;
 }
 
 export interface CrdpSection {
@@ -44,52 +124,28 @@ export interface CrdpSection {
 
 /** Bytes of one stored Q4 row of `cols` weights: v2 interleaves 18-byte blocks; v3 stores
  * the row's bf16 scales (padded to 16 bytes), then its 16-byte nibble groups. */
-export function q4RowBytes(cols: number, version: 2 | 3): number {
+export function q4RowBytes(cols: number, version: CrdpVersion): number {
   const nb = cols / QBLOCK;
-  return version === 2 ? nb * 18 : pad16(2 * nb) + 16 * nb;
+  return version === 2 ? nb * 18 : alignUp(2 * nb, 16) + 16 * nb;
 }
-
-const pad16 = (n: number): number => Math.ceil(n / 16) * 16;
 
 /** Where every section lies, from the header alone (plain numbers: no allocation, no overflow). */
 export function crdpLayout(h: CrdpHeader): { sections: CrdpSection[]; end: number } {
-  const { nLayers: L, dim: D, hiddenDim: F, vocabSize: V, seqLen: P } = h;
-  const kvDim = (D / h.nHeads) * h.nKvHeads;
   const sections: CrdpSection[] = [];
   let at = CRDP_HEADER_BYTES;
-  const f32 = (name: string, shape: number[]): void => {
-    const bytes = 4 * shape.reduce((a, d) => a * d, 1);
-    sections.push({ name, shape, type: 'F32', offset: at, bytes });
-    at += bytes;
-  };
-  const q4 = (name: string, shape: number[]): void => {
+  for (const s of SECTIONS) {
+    const shape = perLayer(s) ? [h.nLayers, ...s.shape(h)] : s.shape(h);
     const cols = shape[shape.length - 1]!;
     const rows = shape.slice(0, -1).reduce((a, d) => a * d, 1);
-    const bytes = rows * q4RowBytes(cols, h.version);
-    sections.push({ name, shape, type: 'Q4_0', offset: at, bytes });
+    if (s.type === 'Q4_0' && h.version === 3 && sections[sections.length - 1]?.type === 'F32') at = alignUp(at, 16);
+    const bytes = s.type === 'F32' ? 4 * rows * cols : rows * q4RowBytes(cols, h.version);
+    sections.push({ name: `transformer.${s.name}`, shape, type: s.type, offset: at, bytes });
     at += bytes;
-  };
-  const layer = (suffix: string): string => `transformer.h.*.${suffix}`;
-  f32(layer('ln_1.weight'), [L, D]);
-  f32(layer('ln_1.bias'), [L, D]);
-  f32(layer('ln_2.weight'), [L, D]);
-  f32(layer('ln_2.bias'), [L, D]);
-  f32('transformer.ln_f.weight', [D]);
-  f32('transformer.ln_f.bias', [D]);
-  f32(layer('attn.attention.out_proj.bias'), [L, D]);
-  f32(layer('mlp.c_fc.bias'), [L, F]);
-  f32(layer('mlp.c_proj.bias'), [L, D]);
-  f32('transformer.wpe.weight', [P, D]);
-  if (h.version === 3) at = pad16(at);
-  q4('transformer.wte.weight', [V, D]);
-  q4(layer('attn.attention.q_proj.weight'), [L, D, D]);
-  q4(layer('attn.attention.k_proj.weight'), [L, kvDim, D]);
-  q4(layer('attn.attention.v_proj.weight'), [L, kvDim, D]);
-  q4(layer('attn.attention.out_proj.weight'), [L, D, D]);
-  q4(layer('mlp.c_fc.weight'), [L, F, D]);
-  q4(layer('mlp.c_proj.weight'), [L, D, F]);
+  }
   return { sections, end: at };
 }
+
+// ---- reading ------------------------------------------------------------------------------------
 
 export function readCrdpHeader(bytes: Uint8Array, file: string): CrdpHeader {
   const r = new BinaryReader(bytes, file);
@@ -98,36 +154,32 @@ export function readCrdpHeader(bytes: Uint8Array, file: string): CrdpHeader {
   }
   const magic = String.fromCharCode(...r.slice(0, 4, 'magic'));
   if (magic !== CRDP_MAGIC) throw new FormatError(file, 'magic', '"CRDP" (a firmware model blob)', JSON.stringify(magic));
-  const version = r.u32(4, 'version');
+  const read = (field: string): number => {
+    const [, , at, type] = HEADER_FIELDS.find(([f]) => f === field)!;
+    return type === 'u32' ? r.u32(at, field) : type === 'i32' ? r.i32(at, field) : r.u8(at, field);
+  };
+  const version = read('version');
   if (version === 1) throw new FormatError(file, 'version', '2 or 3 (GPT-Neo); version 1 (LLaMA) is not supported', '1');
   if (version !== 2 && version !== 3) throw new FormatError(file, 'version', '2 or 3', String(version));
-  const quantType = r.u8(37, 'quant_type');
+  const quantType = read('quant_type');
   if (quantType !== CRDP_QUANT_Q4_0) throw new FormatError(file, 'quant_type', `${CRDP_QUANT_Q4_0} (Q4_0)`, String(quantType));
-  const arch = r.u8(38, 'arch');
+  const arch = read('arch');
   if (arch !== CRDP_ARCH_GPT_NEO) throw new FormatError(file, 'arch', `${CRDP_ARCH_GPT_NEO} (GPT-Neo)`, String(arch));
-  const dims = (['dim', 'hidden_dim', 'n_layers', 'n_heads', 'n_kv_heads', 'vocab_size', 'seq_len'] as const).map((field, i) => {
-    const v = r.i32(8 + 4 * i, field);
+  const values = new Map<keyof CrdpHeader, number>([['version', version], ['quantType', quantType], ['arch', arch]]);
+  values.set('sharedClassifier', read('shared_classifier'));
+  for (const [field, key] of SIZE_FIELDS) {
+    const v = read(field);
     if (v < 1) throw new FormatError(file, field, 'a positive integer', String(v));
-    return v;
-  });
-  const [dim, hiddenDim, nLayers, nHeads, nKvHeads, vocabSize, seqLen] = dims as [number, number, number, number, number, number, number];
+    values.set(key, v);
+  }
+  // in the order of the fields, as the firmware's struct lists them
+  const h = Object.fromEntries(HEADER_FIELDS.map(([, key]) => [key, values.get(key)])) as unknown as CrdpHeader;
+  const { dim, hiddenDim, nHeads, nKvHeads } = h;
   if (dim % QBLOCK !== 0) throw new FormatError(file, 'dim', `a multiple of ${QBLOCK}`, String(dim));
   if (hiddenDim % QBLOCK !== 0) throw new FormatError(file, 'hidden_dim', `a multiple of ${QBLOCK}`, String(hiddenDim));
   if (dim % nHeads !== 0) throw new FormatError(file, 'n_heads', `a divisor of dim ${dim}`, String(nHeads));
   if (nKvHeads !== nHeads) throw new FormatError(file, 'n_kv_heads', `n_heads (${nHeads}) for GPT-Neo`, String(nKvHeads));
-  return {
-    version,
-    dim,
-    hiddenDim,
-    nLayers,
-    nHeads,
-    nKvHeads,
-    vocabSize,
-    seqLen,
-    sharedClassifier: r.u8(36, 'shared_classifier'),
-    quantType,
-    arch,
-  };
+  return h;
 }
 
 /** The GPT-Neo configuration a CRDP header implies (window, epsilon and layer pattern are TinyTalk's). */
@@ -166,96 +218,140 @@ export function readCrdp(bytes: Uint8Array, file: string): CrdpModel {
     throw new FormatError(file, 'size', `at least ${end} bytes for the sections the header describes`, `${bytes.byteLength} bytes (truncated, or a header lying about its sizes)`);
   }
   const r = new BinaryReader(bytes, file);
-  const { nLayers: L, dim: D, hiddenDim: F } = h;
-  const byName = new Map(sections.map((s) => [s.name.replace(/^transformer\.(h\.\*\.)?/, ''), s]));
-  const at = (name: string): CrdpSection => byName.get(name)!;
-  const f32 = (name: string): Float32Array => r.f32s(at(name).offset, at(name).bytes / 4, at(name).name);
-  // Per-layer rows of a stacked [L, n] float32 section.
-  const perLayer = (name: string, n: number): Float32Array[] => {
-    const all = f32(name);
-    return Array.from({ length: L }, (_, l) => all.subarray(l * n, (l + 1) * n));
-  };
-  // Per-layer matrices of a stacked [L, rows, cols] Q4 section (or the one [rows, cols] matrix).
-  const q4 = (name: string): Q4Matrix[] => {
-    const s = at(name);
+  const L = h.nLayers;
+  const weights: Record<string, unknown> = { layers: Array.from({ length: L }, () => ({})) };
+  SECTIONS.forEach((spec, i) => {
+    const s = sections[i]!;
+    const count = perLayer(spec) ? L : 1;
+    const owner = (l: number): Record<string, unknown> => (perLayer(spec) ? (weights.layers as Record<string, unknown>[])[l]! : weights);
+    if (spec.type === 'F32') {
+      // a view into the file when aligned; per-layer rows of a stacked [L, n] section
+      const all = r.f32s(s.offset, s.bytes / 4, s.name);
+      const n = all.length / count;
+      for (let l = 0; l < count; l++) setField(owner(l), spec.field, all.subarray(l * n, (l + 1) * n));
+      return;
+    }
     const [rows, cols] = s.shape.slice(-2) as [number, number];
-    const count = s.shape.length === 3 ? s.shape[0]! : 1;
     const all = readQ4(bytes, s.offset, count * rows, cols, h.version);
-    const n = rows * (cols / QBLOCK); // blocks per matrix
-    return Array.from({ length: count }, (_, l) => ({
-      type: 'q4_0',
-      scaleType: 'bf16',
-      rows,
-      cols,
-      scales: all.scales.subarray(l * n, (l + 1) * n),
-      nibbles: all.nibbles.subarray(l * n * 16, (l + 1) * n * 16),
-    }));
-  };
-
-  const ln1w = perLayer('ln_1.weight', D), ln1b = perLayer('ln_1.bias', D);
-  const ln2w = perLayer('ln_2.weight', D), ln2b = perLayer('ln_2.bias', D);
-  const outBias = perLayer('attn.attention.out_proj.bias', D);
-  const fcBias = perLayer('mlp.c_fc.bias', F), projBias = perLayer('mlp.c_proj.bias', D);
-  const wq = q4('attn.attention.q_proj.weight'), wk = q4('attn.attention.k_proj.weight');
-  const wv = q4('attn.attention.v_proj.weight'), wo = q4('attn.attention.out_proj.weight');
-  const wfc = q4('mlp.c_fc.weight'), wproj = q4('mlp.c_proj.weight');
-  const layers: NeoLayerWeights[] = Array.from({ length: L }, (_, l) => ({
-    ln1: { weight: ln1w[l]!, bias: ln1b[l]! },
-    q: wq[l]!,
-    k: wk[l]!,
-    v: wv[l]!,
-    out: wo[l]!,
-    outBias: outBias[l]!,
-    ln2: { weight: ln2w[l]!, bias: ln2b[l]! },
-    fc: wfc[l]!,
-    fcBias: fcBias[l]!,
-    proj: wproj[l]!,
-    projBias: projBias[l]!,
-  }));
-  const lnF: LayerNormWeights = { weight: f32('ln_f.weight'), bias: f32('ln_f.bias') };
+    const nb = rows * (cols / QBLOCK); // blocks per matrix
+    for (let l = 0; l < count; l++) {
+      const m: Q4Matrix = {
+        type: 'q4_0',
+        scaleType: 'bf16',
+        rows,
+        cols,
+        scales: all.scales.subarray(l * nb, (l + 1) * nb),
+        nibbles: all.nibbles.subarray(l * nb * 16, (l + 1) * nb * 16),
+      };
+      setField(owner(l), spec.field, m);
+    }
+  });
   const q4Type = h.version === 2 ? 'Q4_0 (bf16 scale)' : 'Q4_0 (bf16 scale, row-planar)';
   return {
     header: h,
     config: crdpConfig(h),
-    weights: { wte: q4('wte.weight')[0]!, wpe: f32('wpe.weight'), layers, lnF },
+    weights: weights as unknown as NeoWeights,
     tensors: sections.map((s) => ({ name: s.name, shape: s.shape, type: s.type === 'F32' ? 'F32' : q4Type, bytes: s.bytes })),
-    rawConfig: {
-      magic: CRDP_MAGIC,
-      version: h.version,
-      dim: h.dim,
-      hidden_dim: h.hiddenDim,
-      n_layers: h.nLayers,
-      n_heads: h.nHeads,
-      n_kv_heads: h.nKvHeads,
-      vocab_size: h.vocabSize,
-      seq_len: h.seqLen,
-      shared_classifier: h.sharedClassifier,
-      quant_type: h.quantType,
-      arch: h.arch,
-    },
+    rawConfig: { magic: CRDP_MAGIC, ...Object.fromEntries(HEADER_FIELDS.map(([field, key]) => [field, h[key]])) },
   };
 }
 
 /** `rows` stored Q4 rows of `cols` weights from `offset` → planar scales (rows, nb) and nibbles (rows, nb, 16). */
-function readQ4(bytes: Uint8Array, offset: number, rows: number, cols: number, version: 2 | 3): { scales: Uint16Array; nibbles: Uint8Array } {
+function readQ4(bytes: Uint8Array, offset: number, rows: number, cols: number, version: CrdpVersion): { scales: Uint16Array; nibbles: Uint8Array } {
   const nb = cols / QBLOCK;
+  if (version === 2) {
+    const { scales, codes } = readBlocks(bytes, offset, rows * nb, 'q4_0');
+    return { scales, nibbles: codes };
+  }
+  // Rows of nb scales (padded to 16 bytes), then nb nibble groups.
   const scales = new Uint16Array(rows * nb); // (rows, nb)
   const nibbles = new Uint8Array(rows * nb * 16); // (rows, nb, 16)
-  if (version === 2) {
-    // Blocks of 18 bytes: bf16 scale, then 16 nibble bytes (copied byte by byte: a subarray per
-    // block would cost more than the copy).
-    for (let blk = 0, o = offset; blk < rows * nb; blk++, o += 18) {
-      scales[blk] = bytes[o]! | (bytes[o + 1]! << 8);
-      for (let k = 0, to = blk * 16; k < 16; k++) nibbles[to + k] = bytes[o + 2 + k]!;
-    }
-  } else {
-    // Rows of nb scales (padded to 16 bytes), then nb nibble groups.
-    const scaleArea = pad16(2 * nb);
-    const stride = scaleArea + 16 * nb;
-    for (let row = 0, o = offset; row < rows; row++, o += stride) {
-      for (let b = 0; b < nb; b++) scales[row * nb + b] = bytes[o + 2 * b]! | (bytes[o + 2 * b + 1]! << 8);
-      nibbles.set(bytes.subarray(o + scaleArea, o + stride), row * nb * 16);
-    }
+  const scaleArea = alignUp(2 * nb, 16);
+  const stride = scaleArea + 16 * nb;
+  for (let row = 0, o = offset; row < rows; row++, o += stride) {
+    for (let b = 0; b < nb; b++) scales[row * nb + b] = bytes[o + 2 * b]! | (bytes[o + 2 * b + 1]! << 8);
+    nibbles.set(bytes.subarray(o + scaleArea, o + stride), row * nb * 16);
   }
   return { scales, nibbles };
+}
+
+// ---- writing ------------------------------------------------------------------------------------
+
+/** The header for a model, after checking it fits what the GPT-Neo firmware can run. */
+function crdpHeaderFor(config: NeoConfig, weights: NeoWeights, version: CrdpVersion): CrdpHeader {
+  const D = config.hiddenSize;
+  const F = config.intermediateSize;
+  const V = weights.wte.rows;
+  const P = weights.wpe.length / D;
+  const refuse = (why: string) => {
+    throw new UsageError(`cannot write a firmware blob: ${why}`);
+  };
+  if (config.attentionScale !== 1 || weights.layers.some((l) => l.qkvBias)) {
+    refuse('the model has attention scaling or q/k/v biases (a GPT-2 re-expression); the firmware runs GPT-Neo only');
+  }
+  if (D % QBLOCK !== 0 || F % QBLOCK !== 0) refuse(`hidden size ${D} and MLP size ${F} must be multiples of ${QBLOCK}`);
+  if (D % config.numHeads !== 0) refuse(`hidden size ${D} is not a multiple of ${config.numHeads} heads`);
+  if (P > config.windowSize) refuse(`${P} positions exceed the local-attention window ${config.windowSize}, which the firmware does not implement (use --max-positions)`);
+  if (V >= CTK2_MAX_VOCAB) refuse(`${V} tokens do not fit the tokenizer's 16-bit ids (prune the vocabulary)`);
+  return crdpHeaderOf(config, V, P, version);
+}
+
+function crdpHeaderOf(config: NeoConfig, vocabSize: number, seqLen: number, version: CrdpVersion): CrdpHeader {
+  return {
+    version,
+    dim: config.hiddenSize,
+    hiddenDim: config.intermediateSize,
+    nLayers: config.numLayers,
+    nHeads: config.numHeads,
+    nKvHeads: config.numHeads,
+    vocabSize,
+    seqLen,
+    sharedClassifier: 1,
+    quantType: CRDP_QUANT_Q4_0,
+    arch: CRDP_ARCH_GPT_NEO,
+  };
+}
+
+/** The blob for a GPT-Neo model (quantizing every matrix to Q4_0 with a bf16 scale). */
+export function writeCrdp(config: NeoConfig, weights: NeoWeights, version: CrdpVersion = 2): Uint8Array {
+  const h = crdpHeaderFor(config, weights, version);
+  const { sections, end } = crdpLayout(h);
+  const out = new ByteWriter(end);
+  for (const c of CRDP_MAGIC) out.u8(c.charCodeAt(0));
+  for (const [, key, at, type] of HEADER_FIELDS) {
+    out.padTo(at);
+    if (type === 'u8') out.u8(h[key]);
+    else out.i32(h[key]);
+  }
+  SECTIONS.forEach((spec, i) => {
+    const s = sections[i]!;
+    out.padTo(s.offset);
+    for (let l = 0; l < (perLayer(spec) ? h.nLayers : 1); l++) {
+      const values = getField(weights, spec, l);
+      if (spec.type === 'F32') out.bytes(values as Float32Array);
+      else writeQ4(out, quantizeMatrix(values as Matrix, 'q4_0', 'bf16', s.name) as Q4Matrix, version);
+    }
+  });
+  out.padTo(end);
+  return out.result();
+}
+
+/** Q4 rows in the blob's layout. */
+function writeQ4(out: ByteWriter, q: Q4Matrix, version: CrdpVersion): void {
+  if (version === 2) {
+    writeBlocks(out, q.scales, q.nibbles, 'q4_0');
+    return;
+  }
+  const nb = q.cols / QBLOCK;
+  for (let r = 0; r < q.rows; r++) {
+    const rowStart = out.length;
+    out.bytes(q.scales.subarray(r * nb, (r + 1) * nb));
+    out.padTo(rowStart + alignUp(2 * nb, 16));
+    out.bytes(q.nibbles.subarray(r * nb * 16, (r + 1) * nb * 16));
+  }
+}
+
+/** Size of the blob writeCrdp would produce, without quantizing (for flash budgets). */
+export function crdpSize(config: NeoConfig, vocab: number, positions: number, version: CrdpVersion): number {
+  return crdpLayout(crdpHeaderOf(config, vocab, positions, version)).end;
 }

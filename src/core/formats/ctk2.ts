@@ -1,14 +1,21 @@
-// The firmware's tokenizer blob "CTK2" (firmware-format.md section 2): parse and validate it into
-// plain arrays (for writers and the pruner), or load it as a Tokenizer using the device encoding.
-import { FormatError } from '../errors.js';
-import { BpeTokenizer } from '../tokenizer/tokenizer.js';
-import type { Merge, Tokenizer } from '../neo/tokenizer.js';
+// The firmware's tokenizer blob "CTK2" (firmware-format.md section 2): a 20-byte header, the 256
+// byte tokens, the merge table, then every token's bytes. Read and validated into plain arrays
+// (for writers and the pruner), loaded as a Tokenizer using the device encoding, or written back.
 import { BinaryReader } from '../bytes/reader.js';
+import { ByteWriter } from '../bytes/writer.js';
+import { FormatError, UsageError } from '../errors.js';
+import type { Merge, Tokenizer, TokenizerVocab } from '../neo/tokenizer.js';
+import { BpeTokenizer } from '../tokenizer/tokenizer.js';
 
 export const CTK2_MAGIC = 0x324b5443; // bytes "CTK2"
-/** 20-byte header, then 256 u16 byte ids: where the merge table starts. */
-export const CTK2_MERGES_OFFSET = 20 + 2 * 256;
-/** Ids are stored as u16. */
+/** The header's int32 fields after the magic (2.1), at 4, 8, 12 and 16. */
+const HEADER_FIELDS = ['vocab_size', 'max_token_length', 'eos_id', 'n_merges'] as const;
+const FIELD_AT = (i: number): number => 4 + 4 * i;
+/** The 256 u16 byte ids follow the header. */
+const BYTE_IDS_AT = 4 + 4 * HEADER_FIELDS.length;
+/** Where the merge table starts: after the header and the byte ids. */
+export const CTK2_MERGES_OFFSET = BYTE_IDS_AT + 2 * 256;
+/** Ids are stored as u16, and the converter requires fewer tokens than this (2.5). */
 export const CTK2_MAX_VOCAB = 65535;
 
 export interface Ctk2 {
@@ -30,20 +37,17 @@ export function parseCtk2(bytes: Uint8Array, file: string): Ctk2 {
   r.need(0, CTK2_MERGES_OFFSET, 'header');
   const magic = r.u32(0, 'magic');
   if (magic !== CTK2_MAGIC) throw new FormatError(file, 'magic', '"CTK2" (43 54 4B 32)', hex(r.slice(0, 4, 'magic')));
-  const vocabSize = r.i32(4, 'vocab_size');
+  const [vocabSize, maxTokenLength, eosId, nMerges] = HEADER_FIELDS.map((field, i) => r.i32(FIELD_AT(i), field)) as [number, number, number, number];
   if (!(vocabSize > 256 && vocabSize <= CTK2_MAX_VOCAB)) {
     throw new FormatError(file, 'vocab_size', `257..${CTK2_MAX_VOCAB} (256 byte tokens, EOS, merges)`, String(vocabSize));
   }
-  const maxTokenLength = r.i32(8, 'max_token_length');
   if (maxTokenLength < 1) throw new FormatError(file, 'max_token_length', 'at least 1', String(maxTokenLength));
-  const eosId = r.i32(12, 'eos_id');
   if (!(eosId >= 0 && eosId < vocabSize)) throw new FormatError(file, 'eos_id', `0..${vocabSize - 1}`, String(eosId));
-  const nMerges = r.i32(16, 'n_merges');
   if (!(nMerges >= 0 && nMerges < vocabSize)) {
     throw new FormatError(file, 'n_merges', `0..${vocabSize - 1} (fewer than vocab_size)`, String(nMerges));
   }
 
-  const byteIds = r.u16s(20, 256, 'byte_ids');
+  const byteIds = r.u16s(BYTE_IDS_AT, 256, 'byte_ids');
   const seen = new Uint8Array(vocabSize);
   byteIds.forEach((id, b) => {
     if (id >= vocabSize || seen[id]) {
@@ -101,4 +105,41 @@ export function loadCtk2(bytes: Uint8Array, file: string): Tokenizer {
 
 function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
+}
+
+/** Bytes of the blob for a vocabulary of this many tokens, merges and piece bytes in all. */
+export function ctk2Size(vocabSize: number, merges: number, pieceBytes: number): number {
+  return CTK2_MERGES_OFFSET + 6 * merges + 4 * vocabSize + pieceBytes;
+}
+
+/** The blob for a vocabulary (ids as they are: EOS must be the last one, as the firmware expects). */
+export function writeCtk2(vocab: TokenizerVocab): Uint8Array {
+  const { pieces, eosId, byteIds } = vocab;
+  const V = pieces.length;
+  if (V >= CTK2_MAX_VOCAB) throw new UsageError(`cannot write a CTK2 tokenizer: ${V} tokens do not fit 16-bit ids (prune the vocabulary)`);
+  if (eosId !== V - 1) throw new UsageError(`cannot write a CTK2 tokenizer: EOS must be the last id (${V - 1}), it is ${eosId}`);
+  const merges = [...vocab.merges].sort((x, y) => x[0] - y[0] || x[1] - y[1]); // binary-search order
+  const size = ctk2Size(V, merges.length, pieces.reduce((s, p) => s + p.length, 0));
+  const out = new ByteWriter(size);
+  out.u32(CTK2_MAGIC);
+  const header: Record<(typeof HEADER_FIELDS)[number], number> = {
+    vocab_size: V,
+    max_token_length: Math.max(...pieces.map((p) => p.length)),
+    eos_id: eosId,
+    n_merges: merges.length,
+  };
+  HEADER_FIELDS.forEach((field, i) => {
+    out.padTo(FIELD_AT(i));
+    out.i32(header[field]);
+  });
+  out.padTo(BYTE_IDS_AT);
+  for (let b = 0; b < 256; b++) out.u16(byteIds[b]!);
+  out.padTo(CTK2_MERGES_OFFSET);
+  for (const [a, b, c] of merges) out.u16(a), out.u16(b), out.u16(c);
+  for (const p of pieces) {
+    out.i32(p.length);
+    out.bytes(p);
+  }
+  out.padTo(size);
+  return out.result();
 }

@@ -1,4 +1,6 @@
-// Block quantizers: float32 rows → Q4_0 / Q8_0 matrices (planar, see tensor.ts).
+// The Q4_0 and Q8_0 block formats: quantizers (float32 rows → planar matrices, see neo/tensor.ts),
+// the float32 values of any stored matrix, and ggml's interleaved block bytes (which CRDP v2
+// uses too).
 //
 // Q4_0 is the firmware converter's algorithm (firmware-format.md 1.5), which is also ggml's
 // reference quantize_row_q4_0: the only difference is the scale's storage type (bf16 on the
@@ -7,6 +9,7 @@
 import { f32ToBf16, f32ToF16, halfTable } from '../bytes/halfs.js';
 import { QBLOCK, type Matrix, type Q4Matrix, type Q8Matrix, type ScaleType } from '../neo/tensor.js';
 import { UsageError } from '../errors.js';
+import type { ByteWriter } from '../bytes/writer.js';
 
 const fr = Math.fround;
 
@@ -124,4 +127,33 @@ export function dequantize(w: Matrix): Float32Array {
   const out = new Float32Array(w.rows * w.cols);
   for (let r = 0; r < w.rows; r++) dequantizeRow(w, r, out.subarray(r * w.cols, (r + 1) * w.cols));
   return out;
+}
+
+/** Bytes of one block in ggml's interleaved layout (also CRDP v2's): a 16-bit scale, then the codes. */
+export const BLOCK_BYTES: Record<QuantType, number> = { q4_0: 2 + 16, q8_0: 2 + QBLOCK };
+
+/**
+ * `blocks` interleaved blocks from `offset` → planar scales (blocks) and codes (blocks, 16 nibble
+ * bytes) for Q4_0 or (blocks, 32 int8 codes as bytes) for Q8_0.
+ */
+export function readBlocks(bytes: Uint8Array, offset: number, blocks: number, type: QuantType): { scales: Uint16Array; codes: Uint8Array } {
+  const n = BLOCK_BYTES[type] - 2;
+  const scales = new Uint16Array(blocks);
+  const codes = new Uint8Array(blocks * n);
+  // copied byte by byte: a subarray per block would cost more than the copy
+  for (let blk = 0, o = offset; blk < blocks; blk++, o += n + 2) {
+    scales[blk] = bytes[o]! | (bytes[o + 1]! << 8);
+    for (let k = 0, to = blk * n; k < n; k++) codes[to + k] = bytes[o + 2 + k]!;
+  }
+  return { scales, codes };
+}
+
+/** Planar scales and codes (as readBlocks gives them) → interleaved blocks, appended to out. */
+export function writeBlocks(out: ByteWriter, scales: Uint16Array, codes: Uint8Array | Int8Array, type: QuantType): void {
+  const n = BLOCK_BYTES[type] - 2;
+  const bytes = new Uint8Array(codes.buffer, codes.byteOffset, codes.byteLength);
+  for (let b = 0; b < scales.length; b++) {
+    out.u16(scales[b]!);
+    out.bytes(bytes.subarray(b * n, (b + 1) * n));
+  }
 }

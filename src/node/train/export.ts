@@ -2,8 +2,8 @@
 // written with the convert helper's writers.
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import { writeCrdp } from '../../core/export/crdp.js';
-import { writeCtk2 } from '../../core/export/ctk2.js';
+import { writeCrdp } from '../../core/formats/crdp.js';
+import { writeCtk2 } from '../../core/formats/ctk2.js';
 import { writeGpt2Gguf, type GgufType } from '../../core/formats/gguf-gpt2.js';
 import type { Model } from '../../core/neo/model.js';
 import { paramLayout, weightsFromParams } from '../../core/train/params.js';
