@@ -17,15 +17,16 @@ import type { LayerNormWeights, NeoWeights } from '../neo/weights.js';
 import { QBLOCK, type Matrix } from '../neo/tensor.js';
 import { BYTE_TO_UNICODE, bytesToGpt2String, gpt2StringToBytes } from '../tokenizer/byte-unicode.js';
 import type { Merge, TokenizerVocab } from '../neo/tokenizer.js';
-import { GGML_TYPE, parseGguf, writeGguf, type GgufTensor, type GgufValue } from './gguf.js';
-import { dequantize, quantizeQ4, quantizeQ8 } from './quant.js';
+import { ByteWriter } from '../bytes/writer.js';
+import { EOS_TEXT } from '../tokenizer/pretokenize.js';
+import { GGML_TYPE, ggmlTypeName, parseGguf, writeGguf, type GgufTensor, type GgufValue } from './gguf.js';
+import { BLOCK_BYTES, dequantize, quantizeQ4, quantizeQ8, readBlocks, writeBlocks } from './quant.js';
 
 export type GgufType = 'f32' | 'f16' | 'q8_0' | 'q4_0';
 
 const FILE_TYPE: Record<GgufType, number> = { f32: 0, f16: 1, q4_0: 2, q8_0: 7 }; // llama_ftype
 const TOKEN_NORMAL = 1;
 const TOKEN_CONTROL = 3;
-const EOS_TEXT = '<|endoftext|>';
 
 export interface GgufSource {
   config: NeoConfig;
@@ -37,10 +38,9 @@ export interface GgufSource {
 // ---- encoding tensors ------------------------------------------------------------------------
 
 function f32Tensor(name: string, x: Float32Array, dims: number[]): GgufTensor {
-  const data = new Uint8Array(x.length * 4);
-  const view = new DataView(data.buffer);
-  for (let i = 0; i < x.length; i++) view.setFloat32(4 * i, x[i]!, true);
-  return { name, dims, type: GGML_TYPE.F32, data };
+  const out = new ByteWriter(x.byteLength);
+  out.bytes(x);
+  return { name, dims, type: GGML_TYPE.F32, data: out.result() };
 }
 
 /** A float32 (rows, cols) matrix in the requested ggml type; dims (cols, rows). */
@@ -53,25 +53,16 @@ function matrixTensor(name: string, x: Float32Array, rows: number, cols: number,
     for (let i = 0; i < x.length; i++) view.setUint16(2 * i, f32ToF16(x[i]!), true);
     return { name, dims, type: GGML_TYPE.F16, data };
   }
-  const nb = (rows * cols) / QBLOCK;
+  // blocks: an fp16 scale, then 16 nibble bytes (Q4_0) or 32 int8 codes (Q8_0)
+  const out = new ByteWriter(((rows * cols) / QBLOCK) * BLOCK_BYTES[type]);
   if (type === 'q4_0') {
     const q = quantizeQ4(x, rows, cols, 'f16', name);
-    const data = new Uint8Array(nb * 18); // block: fp16 d, 16 nibble bytes
-    for (let b = 0; b < nb; b++) {
-      data[b * 18] = q.scales[b]! & 0xff;
-      data[b * 18 + 1] = q.scales[b]! >> 8;
-      data.set(q.nibbles.subarray(b * 16, b * 16 + 16), b * 18 + 2);
-    }
-    return { name, dims, type: GGML_TYPE.Q4_0, data };
+    writeBlocks(out, q.scales, q.nibbles, type);
+    return { name, dims, type: GGML_TYPE.Q4_0, data: out.result() };
   }
   const q = quantizeQ8(x, rows, cols, 'f16', name);
-  const data = new Uint8Array(nb * 34); // block: fp16 d, 32 int8 codes
-  for (let b = 0; b < nb; b++) {
-    data[b * 34] = q.scales[b]! & 0xff;
-    data[b * 34 + 1] = q.scales[b]! >> 8;
-    data.set(new Uint8Array(q.codes.buffer, q.codes.byteOffset + b * 32, 32), b * 34 + 2);
-  }
-  return { name, dims, type: GGML_TYPE.Q8_0, data };
+  writeBlocks(out, q.scales, q.codes, type);
+  return { name, dims, type: GGML_TYPE.Q8_0, data: out.result() };
 }
 
 /** The GGUF file (gpt2 architecture) for a GPT-Neo model; matrices in `type`, vectors in F32. */
@@ -162,8 +153,6 @@ export interface Gpt2GgufModel {
   version: number;
 }
 
-const TYPE_NAME: Record<number, string> = { 0: 'F32', 1: 'F16', 2: 'Q4_0', 8: 'Q8_0' };
-
 /** A gpt2-architecture GGUF as GPT-Neo weights the engine runs (attentionScale 1/sqrt(head_dim), q/k/v biases). */
 export function readGpt2Gguf(bytes: Uint8Array, file: string): Gpt2GgufModel {
   const g = parseGguf(bytes, file);
@@ -192,7 +181,7 @@ export function readGpt2Gguf(bytes: Uint8Array, file: string): Gpt2GgufModel {
   };
   const vec = (name: string, n: number): Float32Array => {
     const t = tensor(name, [n]);
-    if (t.type !== GGML_TYPE.F32 && t.type !== GGML_TYPE.F16) throw new FormatError(file, `tensor "${name}" type`, 'F32 or F16', TYPE_NAME[t.type] ?? String(t.type));
+    if (t.type !== GGML_TYPE.F32 && t.type !== GGML_TYPE.F16) throw new FormatError(file, `tensor "${name}" type`, 'F32 or F16', ggmlTypeName(t.type));
     return toFloat32(t);
   };
   const norm = (p: string): LayerNormWeights => ({ weight: vec(`${p}.weight`, D), bias: vec(`${p}.bias`, D) });
@@ -246,7 +235,7 @@ export function readGpt2Gguf(bytes: Uint8Array, file: string): Gpt2GgufModel {
   const tensors = [...g.tensors.values()].map((t) => ({
     name: t.name,
     shape: [...t.dims].reverse(),
-    type: TYPE_NAME[t.type] ?? String(t.type),
+    type: ggmlTypeName(t.type),
     bytes: t.data.byteLength,
   }));
   const rawConfig = Object.fromEntries([...meta].filter(([k]) => !k.startsWith('tokenizer.ggml.') || k.endsWith('_id') || k.endsWith('model')));
@@ -276,25 +265,15 @@ function toMatrix(t: GgufTensor, file: string): Matrix {
       return { type: 'f16', rows, cols, data };
     }
     case GGML_TYPE.Q4_0: {
-      const scales = new Uint16Array(nb);
-      const nibbles = new Uint8Array(nb * 16);
-      for (let b = 0; b < nb; b++) {
-        scales[b] = view.getUint16(b * 18, true);
-        nibbles.set(t.data.subarray(b * 18 + 2, b * 18 + 18), b * 16);
-      }
-      return { type: 'q4_0', rows, cols, scaleType: 'f16', scales, nibbles };
+      const { scales, codes } = readBlocks(t.data, 0, nb, 'q4_0');
+      return { type: 'q4_0', rows, cols, scaleType: 'f16', scales, nibbles: codes };
     }
     case GGML_TYPE.Q8_0: {
-      const scales = new Uint16Array(nb);
-      const codes = new Int8Array(rows * cols);
-      for (let b = 0; b < nb; b++) {
-        scales[b] = view.getUint16(b * 34, true);
-        codes.set(new Int8Array(t.data.buffer, t.data.byteOffset + b * 34 + 2, 32), b * 32);
-      }
-      return { type: 'q8_0', rows, cols, scaleType: 'f16', scales, codes };
+      const { scales, codes } = readBlocks(t.data, 0, nb, 'q8_0');
+      return { type: 'q8_0', rows, cols, scaleType: 'f16', scales, codes: new Int8Array(codes.buffer) };
     }
     default:
-      throw new FormatError(file, `tensor "${t.name}" type`, 'F32, F16, Q4_0 or Q8_0', TYPE_NAME[t.type] ?? String(t.type));
+      throw new FormatError(file, `tensor "${t.name}" type`, 'F32, F16, Q4_0 or Q8_0', ggmlTypeName(t.type));
   }
 }
 

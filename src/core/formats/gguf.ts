@@ -2,11 +2,28 @@
 // the tensor data, each tensor at an offset aligned to general.alignment (default 32).
 // All integers little-endian; strings are a u64 byte length then UTF-8 bytes; tensor dims are
 // listed innermost first (ne0 = columns), so a [rows, cols] matrix is written as (cols, rows).
+import { alignUp } from '../bytes/align.js';
+import { ByteWriter } from '../bytes/writer.js';
 import { FormatError } from '../errors.js';
+import { BLOCK_BYTES } from './quant.js';
+
+export const GGUF_MAGIC = 'GGUF';
 
 /** ggml tensor types we write and read. */
 export const GGML_TYPE = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 8 } as const;
-export type GgmlTypeName = keyof typeof GGML_TYPE;
+
+/** Per ggml type: its name and how many bytes a run of `per` elements takes. */
+const GGML_TYPES: Record<number, { name: keyof typeof GGML_TYPE; per: number; bytes: number }> = {
+  [GGML_TYPE.F32]: { name: 'F32', per: 1, bytes: 4 },
+  [GGML_TYPE.F16]: { name: 'F16', per: 1, bytes: 2 },
+  [GGML_TYPE.Q4_0]: { name: 'Q4_0', per: 32, bytes: BLOCK_BYTES.q4_0 },
+  [GGML_TYPE.Q8_0]: { name: 'Q8_0', per: 32, bytes: BLOCK_BYTES.q8_0 },
+};
+
+/** The name of a ggml type (its number when it is not one tinytalk reads). */
+export function ggmlTypeName(type: number): string {
+  return GGML_TYPES[type]?.name ?? String(type);
+}
 
 // Metadata value types of the GGUF spec.
 const T = { U8: 0, I8: 1, U16: 2, I16: 3, U32: 4, I32: 5, F32: 6, BOOL: 7, STRING: 8, ARRAY: 9, U64: 10, I64: 11, F64: 12 } as const;
@@ -35,88 +52,31 @@ export interface Gguf {
   tensors: Map<string, GgufTensor>;
 }
 
+/** Where tensor data start and how each tensor's bytes are padded, unless general.alignment says otherwise. */
 const ALIGNMENT = 32;
 
 /** Bytes one tensor of this type and element count occupies. */
 export function ggmlBytes(type: number, elements: number, file = 'gguf', name = 'tensor'): number {
-  switch (type) {
-    case GGML_TYPE.F32:
-      return 4 * elements;
-    case GGML_TYPE.F16:
-      return 2 * elements;
-    case GGML_TYPE.Q4_0:
-      return (elements / 32) * 18;
-    case GGML_TYPE.Q8_0:
-      return (elements / 32) * 34;
-    default:
-      throw new FormatError(file, `tensor "${name}" type`, 'F32 (0), F16 (1), Q4_0 (2) or Q8_0 (8)', String(type));
-  }
+  const t = GGML_TYPES[type];
+  if (!t) throw new FormatError(file, `tensor "${name}" type`, 'F32 (0), F16 (1), Q4_0 (2) or Q8_0 (8)', String(type));
+  return (elements / t.per) * t.bytes;
 }
 
-/** Growable little-endian byte buffer. */
-class ByteSink {
-  private buf = new Uint8Array(1 << 16);
-  private view = new DataView(this.buf.buffer);
-  length = 0;
-
-  private room(n: number): void {
-    if (this.length + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.length + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.length));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
-  }
-  u32(v: number): void {
-    this.room(4);
-    this.view.setUint32(this.length, v, true);
-    this.length += 4;
-  }
-  i32(v: number): void {
-    this.room(4);
-    this.view.setInt32(this.length, v, true);
-    this.length += 4;
-  }
-  u64(v: number): void {
-    this.room(8);
-    this.view.setBigUint64(this.length, BigInt(v), true);
-    this.length += 8;
-  }
-  f32(v: number): void {
-    this.room(4);
-    this.view.setFloat32(this.length, v, true);
-    this.length += 4;
-  }
-  bytes(b: Uint8Array): void {
-    this.room(b.length);
-    this.buf.set(b, this.length);
-    this.length += b.length;
-  }
-  string(s: string): void {
-    const b = new TextEncoder().encode(s);
-    this.u64(b.length);
-    this.bytes(b);
-  }
-  pad(alignment: number): void {
-    const n = (alignment - (this.length % alignment)) % alignment;
-    this.room(n);
-    this.buf.fill(0, this.length, this.length + n);
-    this.length += n;
-  }
-  result(): Uint8Array {
-    return this.buf.slice(0, this.length);
-  }
+/** A GGUF string: u64 byte length, then UTF-8. */
+function writeString(out: ByteWriter, s: string): void {
+  const b = new TextEncoder().encode(s);
+  out.u64(b.length);
+  out.bytes(b);
 }
 
 export function writeGguf(metadata: ReadonlyArray<readonly [string, GgufValue]>, tensors: readonly GgufTensor[]): Uint8Array {
-  const out = new ByteSink();
-  out.bytes(new Uint8Array([0x47, 0x47, 0x55, 0x46])); // "GGUF"
+  const out = new ByteWriter();
+  out.bytes(new TextEncoder().encode(GGUF_MAGIC));
   out.u32(3);
   out.u64(tensors.length);
   out.u64(metadata.length);
   for (const [key, v] of metadata) {
-    out.string(key);
+    writeString(out, key);
     switch (v.type) {
       case 'u32':
         out.u32(T.U32);
@@ -132,17 +92,17 @@ export function writeGguf(metadata: ReadonlyArray<readonly [string, GgufValue]>,
         break;
       case 'bool':
         out.u32(T.BOOL);
-        out.bytes(new Uint8Array([v.value ? 1 : 0]));
+        out.u8(v.value ? 1 : 0);
         break;
       case 'string':
         out.u32(T.STRING);
-        out.string(v.value);
+        writeString(out, v.value);
         break;
       case 'string[]':
         out.u32(T.ARRAY);
         out.u32(T.STRING);
         out.u64(v.value.length);
-        for (const s of v.value) out.string(s);
+        for (const s of v.value) writeString(out, s);
         break;
       case 'i32[]':
         out.u32(T.ARRAY);
@@ -154,17 +114,19 @@ export function writeGguf(metadata: ReadonlyArray<readonly [string, GgufValue]>,
   }
   let offset = 0;
   for (const t of tensors) {
-    out.string(t.name);
+    const size = ggmlBytes(t.type, t.dims.reduce((a, d) => a * d, 1), 'writeGguf', t.name);
+    if (t.data.length !== size) throw new RangeError(`writeGguf: tensor "${t.name}" has ${t.data.length} bytes, its dims and type need ${size}`);
+    writeString(out, t.name);
     out.u32(t.dims.length);
     for (const d of t.dims) out.u64(d);
     out.u32(t.type);
     out.u64(offset);
-    offset += Math.ceil(t.data.length / ALIGNMENT) * ALIGNMENT;
+    offset += alignUp(size, ALIGNMENT);
   }
-  out.pad(ALIGNMENT);
+  out.align(ALIGNMENT);
   for (const t of tensors) {
     out.bytes(t.data);
-    out.pad(ALIGNMENT);
+    out.align(ALIGNMENT);
   }
   return out.result();
 }
@@ -217,7 +179,7 @@ export function parseGguf(bytes: Uint8Array, file: string): Gguf {
   };
 
   need(8, 'magic');
-  if (new TextDecoder().decode(bytes.subarray(0, 4)) !== 'GGUF') {
+  if (new TextDecoder().decode(bytes.subarray(0, 4)) !== GGUF_MAGIC) {
     throw new FormatError(file, 'magic', '"GGUF"', JSON.stringify(new TextDecoder().decode(bytes.subarray(0, 4))));
   }
   o = 4;
@@ -239,7 +201,7 @@ export function parseGguf(bytes: Uint8Array, file: string): Gguf {
     infos.push({ name, dims, type: u32(`tensor "${name}" type`), offset: u64(`tensor "${name}" offset`) });
   }
   const alignment = Number(metadata.get('general.alignment') ?? ALIGNMENT);
-  const dataStart = Math.ceil(o / alignment) * alignment;
+  const dataStart = alignUp(o, alignment);
   const tensors = new Map<string, GgufTensor>();
   for (const t of infos) {
     const elements = t.dims.reduce((a, d) => a * d, 1);
