@@ -7,6 +7,8 @@ import { f32ToBf16, f32ToF16 } from '../bytes/halfs.js';
 import { dequantize } from '../formats/quant.js';
 import { writeSafetensors, type SafetensorsDtype, type TensorToWrite } from '../formats/safetensors.js';
 import type { GenerationDefaults, NeoConfig } from '../neo/config.js';
+import { getParameter, neoParameters } from '../neo/parameters.js';
+import type { Matrix } from '../neo/tensor.js';
 import type { NeoWeights } from '../neo/weights.js';
 import { bytesToGpt2String } from '../tokenizer/byte-unicode.js';
 import type { Tokenizer, TokenizerVocab } from '../neo/tokenizer.js';
@@ -145,36 +147,16 @@ function tokenizerJson(tokens: string[], vocab: TokenizerVocab): Record<string, 
 function neoTensors(c: NeoConfig, w: NeoWeights, dtype: SafetensorsDtype): TensorToWrite[] {
   const encode = (x: Float32Array): Float32Array | Uint16Array =>
     dtype === 'F32' ? x : Uint16Array.from(x, dtype === 'F16' ? f32ToF16 : f32ToBf16);
-  const t = (name: string, shape: number[], x: Float32Array): TensorToWrite => ({ name: `transformer.${name}`, dtype, shape, data: encode(x) });
-  const D = c.hiddenSize;
-  const F = c.intermediateSize;
-  const V = w.wte.rows;
-  const P = w.wpe.length / D;
-  const out: TensorToWrite[] = [t('wte.weight', [V, D], dequantize(w.wte)), t('wpe.weight', [P, D], w.wpe)];
   w.layers.forEach((l, i) => {
     if (l.qkvBias && [l.qkvBias.q, l.qkvBias.k, l.qkvBias.v].some((b) => b.some((x) => x !== 0))) {
       throw new UsageError(`layer ${i} has non-zero q/k/v biases, which GPT-Neo cannot hold`);
     }
-    let q = dequantize(l.q);
-    if (c.attentionScale !== 1) q = q.map((x) => Math.fround(x * c.attentionScale));
-    const h = `h.${i}`;
-    const a = `${h}.attn.attention`;
-    out.push(
-      t(`${h}.ln_1.weight`, [D], l.ln1.weight),
-      t(`${h}.ln_1.bias`, [D], l.ln1.bias),
-      t(`${a}.q_proj.weight`, [D, D], q),
-      t(`${a}.k_proj.weight`, [D, D], dequantize(l.k)),
-      t(`${a}.v_proj.weight`, [D, D], dequantize(l.v)),
-      t(`${a}.out_proj.weight`, [D, D], dequantize(l.out)),
-      t(`${a}.out_proj.bias`, [D], l.outBias),
-      t(`${h}.ln_2.weight`, [D], l.ln2.weight),
-      t(`${h}.ln_2.bias`, [D], l.ln2.bias),
-      t(`${h}.mlp.c_fc.weight`, [F, D], dequantize(l.fc)),
-      t(`${h}.mlp.c_fc.bias`, [F], l.fcBias),
-      t(`${h}.mlp.c_proj.weight`, [D, F], dequantize(l.proj)),
-      t(`${h}.mlp.c_proj.bias`, [D], l.projBias),
-    );
   });
-  out.push(t('ln_f.weight', [D], w.lnF.weight), t('ln_f.bias', [D], w.lnF.bias));
-  return out;
+  const sizes = { V: w.wte.rows, D: c.hiddenSize, F: c.intermediateSize, P: w.wpe.length / c.hiddenSize };
+  return neoParameters(c.numLayers).map((p) => {
+    const value = getParameter(w, p);
+    let x = p.matrix ? dequantize(value as Matrix) : (value as Float32Array);
+    if (p.field === 'q' && c.attentionScale !== 1) x = x.map((v) => Math.fround(v * c.attentionScale));
+    return { name: `transformer.${p.name}`, dtype, shape: p.shape(sizes), data: encode(x) };
+  });
 }

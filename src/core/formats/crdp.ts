@@ -11,6 +11,7 @@ import { ByteWriter } from '../bytes/writer.js';
 import { FormatError, UsageError } from '../errors.js';
 import type { NeoConfig } from '../neo/config.js';
 import type { TensorInfo } from '../neo/model.js';
+import { buildNeoModel, getParameter, isLayerField, neoParameter, type LayerField, type ModelField, type NeoSizes } from '../neo/parameters.js';
 import { QBLOCK, type Matrix, type Q4Matrix } from '../neo/tensor.js';
 import type { NeoWeights } from '../neo/weights.js';
 import { CTK2_MAX_VOCAB } from './ctk2.js';
@@ -59,59 +60,17 @@ const HEADER_FIELDS: ReadonlyArray<readonly [field: string, key: keyof CrdpHeade
 /** The seven sizes: positive int32s. */
 const SIZE_FIELDS = HEADER_FIELDS.filter(([, , , type]) => type === 'i32');
 
-/** Where the values of a section are in NeoWeights: a field of each layer, or of the whole. */
-type Field = 'ln1.weight' | 'ln1.bias' | 'ln2.weight' | 'ln2.bias' | 'outBias' | 'fcBias' | 'projBias' | 'q' | 'k' | 'v' | 'out' | 'fc' | 'proj'
-  | 'lnF.weight' | 'lnF.bias' | 'wpe' | 'wte';
-
-interface SectionSpec {
-  /** Hugging Face GPT-Neo name without `transformer.`; `h.*.` marks a per-layer section, stacked [L, …]. */
-  name: string;
-  field: Field;
-  type: 'F32' | 'Q4_0';
-  /** The shape of one layer's part (per-layer sections) or of the whole section. */
-  shape: (h: CrdpHeader) => number[];
-}
-
-const kvDim = (h: CrdpHeader): number => (h.dim / h.nHeads) * h.nKvHeads;
-
-/** The sections in file order (§1.3). */
-const SECTIONS: readonly SectionSpec[] = [
-  { name: 'h.*.ln_1.weight', field: 'ln1.weight', type: 'F32', shape: (h) => [h.dim] },
-  { name: 'h.*.ln_1.bias', field: 'ln1.bias', type: 'F32', shape: (h) => [h.dim] },
-  { name: 'h.*.ln_2.weight', field: 'ln2.weight', type: 'F32', shape: (h) => [h.dim] },
-  { name: 'h.*.ln_2.bias', field: 'ln2.bias', type: 'F32', shape: (h) => [h.dim] },
-  { name: 'ln_f.weight', field: 'lnF.weight', type: 'F32', shape: (h) => [h.dim] },
-  { name: 'ln_f.bias', field: 'lnF.bias', type: 'F32', shape: (h) => [h.dim] },
-  { name: 'h.*.attn.attention.out_proj.bias', field: 'outBias', type: 'F32', shape: (h) => [h.dim] },
-  { name: 'h.*.mlp.c_fc.bias', field: 'fcBias', type: 'F32', shape: (h) => [h.hiddenDim] },
-  { name: 'h.*.mlp.c_proj.bias', field: 'projBias', type: 'F32', shape: (h) => [h.dim] },
-  { name: 'wpe.weight', field: 'wpe', type: 'F32', shape: (h) => [h.seqLen, h.dim] },
-  // version 3: zero padding to a 16-byte boundary before the first Q4_0 section
-  { name: 'wte.weight', field: 'wte', type: 'Q4_0', shape: (h) => [h.vocabSize, h.dim] },
-  { name: 'h.*.attn.attention.q_proj.weight', field: 'q', type: 'Q4_0', shape: (h) => [h.dim, h.dim] },
-  { name: 'h.*.attn.attention.k_proj.weight', field: 'k', type: 'Q4_0', shape: (h) => [kvDim(h), h.dim] },
-  { name: 'h.*.attn.attention.v_proj.weight', field: 'v', type: 'Q4_0', shape: (h) => [kvDim(h), h.dim] },
-  { name: 'h.*.attn.attention.out_proj.weight', field: 'out', type: 'Q4_0', shape: (h) => [h.dim, h.dim] },
-  { name: 'h.*.mlp.c_fc.weight', field: 'fc', type: 'Q4_0', shape: (h) => [h.hiddenDim, h.dim] },
-  { name: 'h.*.mlp.c_proj.weight', field: 'proj', type: 'Q4_0', shape: (h) => [h.dim, h.hiddenDim] },
+/**
+ * The sections in file order (§1.3): float32 vectors and positions, then the Q4_0 matrices (in
+ * version 3 after zero padding to a 16-byte boundary). A layer's parameter is one section for
+ * every layer, stacked [L, …]; names and shapes are those of neo/parameters.ts.
+ */
+const SECTIONS: ReadonlyArray<LayerField | ModelField> = [
+  'ln1.weight', 'ln1.bias', 'ln2.weight', 'ln2.bias', 'lnF.weight', 'lnF.bias', 'outBias', 'fcBias', 'projBias', 'wpe',
+  'wte', 'q', 'k', 'v', 'out', 'fc', 'proj',
 ];
 
-const perLayer = (s: SectionSpec): boolean => s.name.startsWith('h.*.');
-
-type Values = Float32Array | Matrix;
-
-/** The values of a field in one layer (per-layer sections) or in the whole weights. */
-function getField(w: NeoWeights, s: SectionSpec, l: number): Values {
-  const [a, b] = s.field.split('.') as [string, string | undefined];
-  const owner = (perLayer(s) ? w.layers[l] : w) as unknown as Record<string, Values | Record<string, Values>>;
-  return (b === undefined ? owner[a] : (owner[a] as Record<string, Values>)[b]) as Values;
-}
-
-function setField(owner: Record<string, unknown>, field: Field, value: Values): void {
-  const [a, b] = field.split('.') as [string, string | undefined];
-  if (b === undefined) owner[a] = value;
-  else ((owner[a] ??= {}) as Record<string, unknown>)[b] = value;
-}
+const sizesOf = (h: CrdpHeader): NeoSizes => ({ D: h.dim, F: h.hiddenDim, V: h.vocabSize, P: h.seqLen });
 
 export interface CrdpSection {
   /** HF GPT-Neo name; `*` stands for every layer of a stacked [L, …] section. */
@@ -133,13 +92,15 @@ export function q4RowBytes(cols: number, version: CrdpVersion): number {
 export function crdpLayout(h: CrdpHeader): { sections: CrdpSection[]; end: number } {
   const sections: CrdpSection[] = [];
   let at = CRDP_HEADER_BYTES;
-  for (const s of SECTIONS) {
-    const shape = perLayer(s) ? [h.nLayers, ...s.shape(h)] : s.shape(h);
+  for (const field of SECTIONS) {
+    const p = neoParameter(field);
+    const type = p.matrix ? 'Q4_0' : 'F32';
+    const shape = isLayerField(field) ? [h.nLayers, ...p.shape(sizesOf(h))] : p.shape(sizesOf(h));
     const cols = shape[shape.length - 1]!;
     const rows = shape.slice(0, -1).reduce((a, d) => a * d, 1);
-    if (s.type === 'Q4_0' && h.version === 3 && sections[sections.length - 1]?.type === 'F32') at = alignUp(at, 16);
-    const bytes = s.type === 'F32' ? 4 * rows * cols : rows * q4RowBytes(cols, h.version);
-    sections.push({ name: `transformer.${s.name}`, shape, type: s.type, offset: at, bytes });
+    if (type === 'Q4_0' && h.version === 3 && sections[sections.length - 1]?.type === 'F32') at = alignUp(at, 16);
+    const bytes = type === 'F32' ? 4 * rows * cols : rows * q4RowBytes(cols, h.version);
+    sections.push({ name: `transformer.${p.name.replace(/^h\.0\./, 'h.*.')}`, shape, type, offset: at, bytes });
     at += bytes;
   }
   return { sections, end: at };
@@ -218,39 +179,35 @@ export function readCrdp(bytes: Uint8Array, file: string): CrdpModel {
     throw new FormatError(file, 'size', `at least ${end} bytes for the sections the header describes`, `${bytes.byteLength} bytes (truncated, or a header lying about its sizes)`);
   }
   const r = new BinaryReader(bytes, file);
-  const L = h.nLayers;
-  const weights: Record<string, unknown> = { layers: Array.from({ length: L }, () => ({})) };
-  SECTIONS.forEach((spec, i) => {
+  // each section's values: one per layer (the rows of a stacked [L, …] section), or the one
+  const values = new Map<LayerField | ModelField, Array<Float32Array | Q4Matrix>>();
+  SECTIONS.forEach((field, i) => {
     const s = sections[i]!;
-    const count = perLayer(spec) ? L : 1;
-    const owner = (l: number): Record<string, unknown> => (perLayer(spec) ? (weights.layers as Record<string, unknown>[])[l]! : weights);
-    if (spec.type === 'F32') {
-      // a view into the file when aligned; per-layer rows of a stacked [L, n] section
-      const all = r.f32s(s.offset, s.bytes / 4, s.name);
+    const count = isLayerField(field) ? h.nLayers : 1;
+    if (s.type === 'F32') {
+      const all = r.f32s(s.offset, s.bytes / 4, s.name); // a view into the file when aligned
       const n = all.length / count;
-      for (let l = 0; l < count; l++) setField(owner(l), spec.field, all.subarray(l * n, (l + 1) * n));
+      values.set(field, Array.from({ length: count }, (_, l) => all.subarray(l * n, (l + 1) * n)));
       return;
     }
     const [rows, cols] = s.shape.slice(-2) as [number, number];
     const all = readQ4(bytes, s.offset, count * rows, cols, h.version);
     const nb = rows * (cols / QBLOCK); // blocks per matrix
-    for (let l = 0; l < count; l++) {
-      const m: Q4Matrix = {
-        type: 'q4_0',
-        scaleType: 'bf16',
-        rows,
-        cols,
-        scales: all.scales.subarray(l * nb, (l + 1) * nb),
-        nibbles: all.nibbles.subarray(l * nb * 16, (l + 1) * nb * 16),
-      };
-      setField(owner(l), spec.field, m);
-    }
+    values.set(field, Array.from({ length: count }, (_, l): Q4Matrix => ({
+      type: 'q4_0',
+      scaleType: 'bf16',
+      rows,
+      cols,
+      scales: all.scales.subarray(l * nb, (l + 1) * nb),
+      nibbles: all.nibbles.subarray(l * nb * 16, (l + 1) * nb * 16),
+    })));
   });
+  const weights = buildNeoModel(h.nLayers, (p) => values.get(p.field)![p.layer ?? 0]!) as NeoWeights;
   const q4Type = h.version === 2 ? 'Q4_0 (bf16 scale)' : 'Q4_0 (bf16 scale, row-planar)';
   return {
     header: h,
     config: crdpConfig(h),
-    weights: weights as unknown as NeoWeights,
+    weights,
     tensors: sections.map((s) => ({ name: s.name, shape: s.shape, type: s.type === 'F32' ? 'F32' : q4Type, bytes: s.bytes })),
     rawConfig: { magic: CRDP_MAGIC, ...Object.fromEntries(HEADER_FIELDS.map(([field, key]) => [field, h[key]])) },
   };
@@ -323,12 +280,12 @@ export function writeCrdp(config: NeoConfig, weights: NeoWeights, version: CrdpV
     if (type === 'u8') out.u8(h[key]);
     else out.i32(h[key]);
   }
-  SECTIONS.forEach((spec, i) => {
+  SECTIONS.forEach((field, i) => {
     const s = sections[i]!;
     out.padTo(s.offset);
-    for (let l = 0; l < (perLayer(spec) ? h.nLayers : 1); l++) {
-      const values = getField(weights, spec, l);
-      if (spec.type === 'F32') out.bytes(values as Float32Array);
+    for (let l = 0; l < (isLayerField(field) ? h.nLayers : 1); l++) {
+      const values = getParameter(weights, { field, layer: isLayerField(field) ? l : undefined });
+      if (s.type === 'F32') out.bytes(values as Float32Array);
       else writeQ4(out, quantizeMatrix(values as Matrix, 'q4_0', 'bf16', s.name) as Q4Matrix, version);
     }
   });

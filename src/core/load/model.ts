@@ -6,14 +6,15 @@ import { readCrdp } from '../formats/crdp.js';
 import { loadCtk2 } from '../formats/ctk2.js';
 import { neoConfigFromJson, parseGenerationConfig } from '../formats/hf-config.js';
 import { jsonObject, parseJson } from '../bytes/json.js';
-import { parseSafetensors, tensorFloat32, tensorMatrix, type SafeTensor, type Safetensors } from '../formats/safetensors.js';
+import { parseSafetensors, tensorFloat32, tensorMatrix, type Safetensors } from '../formats/safetensors.js';
 import { readGpt2Gguf } from '../formats/gguf-gpt2.js';
 import { loadHfTokenizer } from '../tokenizer/hf.js';
 import { BpeTokenizer } from '../tokenizer/tokenizer.js';
 import type { Tokenizer } from '../neo/tokenizer.js';
 import { MODEL_CARD_DEFAULTS, type NeoConfig } from '../neo/config.js';
 import type { Model, TensorInfo } from '../neo/model.js';
-import type { LayerNormWeights, NeoWeights } from '../neo/weights.js';
+import type { NeoWeights } from '../neo/weights.js';
+import { buildNeoModel } from '../neo/parameters.js';
 
 /** The files of a Hugging Face GPT-Neo checkpoint, as text or bytes. */
 export interface HfFiles {
@@ -84,42 +85,18 @@ export function safetensorsInfo(st: Safetensors): TensorInfo[] {
  * is the tied copy of wte and is not read.
  */
 export function neoWeightsFromSafetensors(st: Safetensors, config: NeoConfig): NeoWeights {
-  const { vocabSize: V, hiddenSize: D, intermediateSize: F, maxPositions: P } = config;
+  const sizes = { V: config.vocabSize, D: config.hiddenSize, F: config.intermediateSize, P: config.maxPositions };
   const prefix = st.tensors.has('transformer.wte.weight') || !st.tensors.has('wte.weight') ? 'transformer.' : '';
-  const get = (suffix: string, shape: number[]): SafeTensor => {
-    const key = prefix + suffix;
+  return buildNeoModel(config.numLayers, (p) => {
+    const key = prefix + p.name;
+    const shape = p.shape(sizes);
     const t = st.tensors.get(key);
     if (!t) throw new FormatError(st.file, `tensor "${key}"`, `a tensor of shape [${shape.join(', ')}]`, 'none (missing)');
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw new FormatError(st.file, `tensor "${key}" shape`, `[${shape.join(', ')}] (from config.json)`, `[${t.shape.join(', ')}]`);
     }
-    return t;
-  };
-  const vec = (suffix: string, n: number): Float32Array => tensorFloat32(get(suffix, [n]));
-  const mat = (suffix: string, rows: number, cols: number) => tensorMatrix(get(suffix, [rows, cols]));
-  const norm = (p: string): LayerNormWeights => ({ weight: vec(`${p}.weight`, D), bias: vec(`${p}.bias`, D) });
-  return {
-    wte: mat('wte.weight', V, D),
-    wpe: tensorFloat32(get('wpe.weight', [P, D])),
-    layers: Array.from({ length: config.numLayers }, (_, l) => {
-      const h = `h.${l}`;
-      const a = `${h}.attn.attention`;
-      return {
-        ln1: norm(`${h}.ln_1`),
-        q: mat(`${a}.q_proj.weight`, D, D),
-        k: mat(`${a}.k_proj.weight`, D, D),
-        v: mat(`${a}.v_proj.weight`, D, D),
-        out: mat(`${a}.out_proj.weight`, D, D),
-        outBias: vec(`${a}.out_proj.bias`, D),
-        ln2: norm(`${h}.ln_2`),
-        fc: mat(`${h}.mlp.c_fc.weight`, F, D),
-        fcBias: vec(`${h}.mlp.c_fc.bias`, F),
-        proj: mat(`${h}.mlp.c_proj.weight`, D, F),
-        projBias: vec(`${h}.mlp.c_proj.bias`, D),
-      };
-    }),
-    lnF: norm('ln_f'),
-  };
+    return p.matrix ? tensorMatrix(t) : tensorFloat32(t);
+  }) as NeoWeights;
 }
 
 /**

@@ -463,21 +463,21 @@ export function gpt_forward(
     const ln1 = view(a.ln1, l, sD), q = view(a.q, l, sD), k = view(a.k, l, sD), v = view(a.v, l, sD);
     const att = view(a.att, l, sA), atty = view(a.atty, l, sD), res2 = view(a.res2, l, sD);
     const ln2 = view(a.ln2, l, sD), fch = view(a.fch, l, sF), fchGelu = view(a.fchGelu, l, sF), res3 = view(a.res3, l, sD);
-    layernorm_forward(ln1, view(a.ln1Mean, l, sN), view(a.ln1Rstd, l, sN), inp, vec(o.ln1w, D), vec(o.ln1b, D), BT, D, eps);
-    matmul_forward(q, ln1, vec(o.qw, D * D), null, BT, D, D);
-    matmul_forward(k, ln1, vec(o.kw, D * D), null, BT, D, D);
-    matmul_forward(v, ln1, vec(o.vw, D * D), null, BT, D, D);
+    layernorm_forward(ln1, view(a.ln1Mean, l, sN), view(a.ln1Rstd, l, sN), inp, vec(o.ln1.weight, D), vec(o.ln1.bias, D), BT, D, eps);
+    matmul_forward(q, ln1, vec(o.q, D * D), null, BT, D, D);
+    matmul_forward(k, ln1, vec(o.k, D * D), null, BT, D, D);
+    matmul_forward(v, ln1, vec(o.v, D * D), null, BT, D, D);
     attention_forward(atty, att, q, k, v, B, T, D, NH, window, c.attentionScale);
-    matmul_forward(res2, atty, vec(o.ow, D * D), vec(o.ob, D), BT, D, D);
+    matmul_forward(res2, atty, vec(o.out, D * D), vec(o.outBias, D), BT, D, D);
     residual_forward(res2, res2, inp, BTD);
-    layernorm_forward(ln2, view(a.ln2Mean, l, sN), view(a.ln2Rstd, l, sN), res2, vec(o.ln2w, D), vec(o.ln2b, D), BT, D, eps);
-    matmul_forward(fch, ln2, vec(o.fcw, F * D), vec(o.fcb, F), BT, D, F);
+    layernorm_forward(ln2, view(a.ln2Mean, l, sN), view(a.ln2Rstd, l, sN), res2, vec(o.ln2.weight, D), vec(o.ln2.bias, D), BT, D, eps);
+    matmul_forward(fch, ln2, vec(o.fc, F * D), vec(o.fcBias, F), BT, D, F);
     gelu_forward(fchGelu, fch, BT * F);
-    matmul_forward(res3, fchGelu, vec(o.projw, D * F), vec(o.projb, D), BT, F, D);
+    matmul_forward(res3, fchGelu, vec(o.proj, D * F), vec(o.projBias, D), BT, F, D);
     residual_forward(res3, res3, res2, BTD);
   }
   const last = c.numLayers === 0 ? a.encoded : view(a.res3, c.numLayers - 1, sD);
-  layernorm_forward(a.lnf, a.lnfMean, a.lnfRstd, last, vec(layout.lnfw, D), vec(layout.lnfb, D), BT, D, eps);
+  layernorm_forward(a.lnf, a.lnfMean, a.lnfRstd, last, vec(layout.lnF.weight, D), vec(layout.lnF.bias, D), BT, D, eps);
   return classifier_forward(a.logits, a.losses, a.lse, a.lnf, vec(layout.wte, V * D), labels, B, T, D, V, allLogits);
 }
 
@@ -508,7 +508,7 @@ export function gpt_backward(
   dlnf.fill(0);
   classifier_backward(dlnf, gvec(layout.wte, V * D), a.logits, a.lse, a.lnf, vec(layout.wte, V * D), labels, B, T, D, V, lossScale, a.acc, a.gather);
   const last = c.numLayers === 0 ? a.encoded : view(a.res3, c.numLayers - 1, sD);
-  layernorm_backward(dres, gvec(layout.lnfw, D), gvec(layout.lnfb, D), dlnf, last, vec(layout.lnfw, D), a.lnfMean, a.lnfRstd, BT, D);
+  layernorm_backward(dres, gvec(layout.lnF.weight, D), gvec(layout.lnF.bias, D), dlnf, last, vec(layout.lnF.weight, D), a.lnfMean, a.lnfRstd, BT, D);
   for (let l = c.numLayers - 1; l >= 0; l--) {
     const o = layout.layers[l]!;
     const window = c.attentionLayers[l] === 'local' ? c.windowSize : 0;
@@ -520,23 +520,23 @@ export function gpt_backward(
     const datty = a.datty.subarray(0, BTD), dq = a.dq.subarray(0, BTD), dk = a.dk.subarray(0, BTD), dv = a.dv.subarray(0, BTD);
     // MLP: res3 = res2 + proj(gelu(fc(ln2(res2)))); dres flows to res2 unchanged
     dfch.fill(0);
-    matmul_backward(dfch, gvec(o.projw, D * F), gvec(o.projb, D), dres, fchGelu, vec(o.projw, D * F), BT, F, D, a.acc, a.gather);
+    matmul_backward(dfch, gvec(o.proj, D * F), gvec(o.projBias, D), dres, fchGelu, vec(o.proj, D * F), BT, F, D, a.acc, a.gather);
     gelu_backward(dfch, fch, dfch, BT * F);
     dln.fill(0);
-    matmul_backward(dln, gvec(o.fcw, F * D), gvec(o.fcb, F), dfch, ln2, vec(o.fcw, F * D), BT, D, F, a.acc, a.gather);
-    layernorm_backward(dres, gvec(o.ln2w, D), gvec(o.ln2b, D), dln, res2, vec(o.ln2w, D), view(a.ln2Mean, l, sN), view(a.ln2Rstd, l, sN), BT, D);
+    matmul_backward(dln, gvec(o.fc, F * D), gvec(o.fcBias, F), dfch, ln2, vec(o.fc, F * D), BT, D, F, a.acc, a.gather);
+    layernorm_backward(dres, gvec(o.ln2.weight, D), gvec(o.ln2.bias, D), dln, res2, vec(o.ln2.weight, D), view(a.ln2Mean, l, sN), view(a.ln2Rstd, l, sN), BT, D);
     // attention: res2 = inp + out_proj(attn(q, k, v of ln1(inp)))
     datty.fill(0);
-    matmul_backward(datty, gvec(o.ow, D * D), gvec(o.ob, D), dres, atty, vec(o.ow, D * D), BT, D, D, a.acc, a.gather);
+    matmul_backward(datty, gvec(o.out, D * D), gvec(o.outBias, D), dres, atty, vec(o.out, D * D), BT, D, D, a.acc, a.gather);
     dq.fill(0);
     dk.fill(0);
     dv.fill(0);
     attention_backward(dq, dk, dv, datty, q, k, v, att, a.acc, B, T, D, NH, window, c.attentionScale);
     dln.fill(0);
-    matmul_backward(dln, gvec(o.qw, D * D), null, dq, ln1, vec(o.qw, D * D), BT, D, D, a.acc, a.gather);
-    matmul_backward(dln, gvec(o.kw, D * D), null, dk, ln1, vec(o.kw, D * D), BT, D, D, a.acc, a.gather);
-    matmul_backward(dln, gvec(o.vw, D * D), null, dv, ln1, vec(o.vw, D * D), BT, D, D, a.acc, a.gather);
-    layernorm_backward(dres, gvec(o.ln1w, D), gvec(o.ln1b, D), dln, inp, vec(o.ln1w, D), view(a.ln1Mean, l, sN), view(a.ln1Rstd, l, sN), BT, D);
+    matmul_backward(dln, gvec(o.q, D * D), null, dq, ln1, vec(o.q, D * D), BT, D, D, a.acc, a.gather);
+    matmul_backward(dln, gvec(o.k, D * D), null, dk, ln1, vec(o.k, D * D), BT, D, D, a.acc, a.gather);
+    matmul_backward(dln, gvec(o.v, D * D), null, dv, ln1, vec(o.v, D * D), BT, D, D, a.acc, a.gather);
+    layernorm_backward(dres, gvec(o.ln1.weight, D), gvec(o.ln1.bias, D), dln, inp, vec(o.ln1.weight, D), view(a.ln1Mean, l, sN), view(a.ln1Rstd, l, sN), BT, D);
   }
   encoder_backward(gvec(layout.wte, V * D), gvec(layout.wpe, c.maxPositions * D), dres, ids, B, T, D);
 }
