@@ -21,7 +21,7 @@ import { tinytalk } from '../helpers/cli.js';
 import { HF_STANDIN, sharedJson, TINY_MODEL, V2_MODEL } from '../helpers/shared.js';
 import { parseHfConfig } from '../../src/core/formats/hf-config.js';
 import { parseSafetensors } from '../../src/core/formats/safetensors.js';
-import { neoWeightsFromSafetensors } from '../../src/core/load/model.js';
+import { neoWeightsFromSafetensors } from '../../src/core/formats/hf-weights.js';
 import type { TokenizerVocab } from '../../src/core/neo/tokenizer.js';
 
 interface GoldenEntry {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseHfConfig } from '../../src/core/formats/hf-config.js';
 import { parseSafetensors } from '../../src/core/formats/safetensors.js';
 import type { NeoConfig } from '../../src/core/neo/config.js';
-import { neoWeightsFromSafetensors } from '../../src/core/load/model.js';
+import { neoWeightsFromSafetensors } from '../../src/core/formats/hf-weights.js';
 import type { Model } from '../../src/core/neo/model.js';
 import type { NeoWeights } from '../../src/core/neo/weights.js';
 import { loadModel } from '../../src/node/load.js';

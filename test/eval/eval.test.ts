@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { blockLoss, crossEntropy, evaluate } from '../../src/core/eval/evaluate.js';
 import { parseHfConfig } from '../../src/core/formats/hf-config.js';
 import { parseSafetensors } from '../../src/core/formats/safetensors.js';
-import { neoWeightsFromSafetensors } from '../../src/core/load/model.js';
+import { neoWeightsFromSafetensors } from '../../src/core/formats/hf-weights.js';
 import { Transformer } from '../../src/core/model/transformer.js';
 import { parseTrainingText } from '../../src/core/train/data.js';
 import { loadModel } from '../../src/node/load.js';

@@ -6,7 +6,7 @@ import { crdpLayout, q4RowBytes, readCrdp, readCrdpHeader, type CrdpHeader } fro
 import { parseCtk2 } from '../../src/core/formats/ctk2.js';
 import { parseSafetensors, tensorFloat32 } from '../../src/core/formats/safetensors.js';
 import { dequantize, dequantizeRow } from '../../src/core/formats/quant.js';
-import { parameterCount } from '../../src/core/load/model.js';
+import { parameterCount } from '../../src/core/neo/model.js';
 import type { NeoLayerWeights } from '../../src/core/neo/weights.js';
 import type { Q4Matrix } from '../../src/core/neo/tensor.js';
 import { HF_STANDIN, V2_MODEL, V2_TOKENIZER, V3_MODEL, V3_TOKENIZER } from '../helpers/shared.js';

@@ -7,7 +7,7 @@ import { FormatError, UsageError } from '../../src/core/errors.js';
 import { f32ToBf16 } from '../../src/core/bytes/halfs.js';
 import { parseHfConfig } from '../../src/core/formats/hf-config.js';
 import { parseSafetensors, tensorFloat32, writeSafetensors } from '../../src/core/formats/safetensors.js';
-import { neoWeightsFromSafetensors } from '../../src/core/load/model.js';
+import { neoWeightsFromSafetensors } from '../../src/core/formats/hf-weights.js';
 import { loadModel } from '../../src/node/load.js';
 import { GPT2_TOKENIZER, HF_STANDIN, TINY_MODEL, V2_MODEL, V2_TOKENIZER, V3_MODEL, V3_TOKENIZER, sharedJson } from '../helpers/shared.js';
 import { bytesOf, scratchDir } from './util.js';

@@ -4,4 +4,6 @@ export * from '../formats/safetensors.js';
 export * from '../formats/hf-config.js';
 export * from '../formats/crdp.js';
 export * from '../formats/ctk2.js';
-export { modelFromHfFiles, modelFromCrdp, neoWeightsFromSafetensors, safetensorsInfo, parameterCount, type HfFiles } from '../load/model.js';
+export { modelFromHfFiles, modelFromCrdp, type HfFiles } from '../load/model.js';
+export { neoWeightsFromSafetensors } from '../formats/hf-weights.js';
+export { parameterCount } from '../neo/model.js';

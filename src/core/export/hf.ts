@@ -2,16 +2,14 @@
 // BF16), tokenizer.json, vocab.json, merges.txt, tokenizer_config.json, special_tokens_map.json and
 // generation_config.json, laid out as transformers' save_pretrained writes them (tied lm_head
 // left out). The trainer saves its checkpoints with it; `tinytalk convert --to hf` writes it out.
-import { UsageError } from '../errors.js';
-import { f32ToBf16, f32ToF16 } from '../bytes/halfs.js';
-import { dequantize } from '../formats/quant.js';
-import { writeSafetensors, type SafetensorsDtype, type TensorToWrite } from '../formats/safetensors.js';
+import { jsonText } from '../bytes/json.js';
+import { generationConfigJson, hfConfigJson } from '../formats/hf-config.js';
+import { neoTensors } from '../formats/hf-weights.js';
+import { writeSafetensors, type SafetensorsDtype } from '../formats/safetensors.js';
 import type { GenerationDefaults, NeoConfig } from '../neo/config.js';
-import { getParameter, neoParameters } from '../neo/parameters.js';
-import type { Matrix } from '../neo/tensor.js';
+import type { Tokenizer } from '../neo/tokenizer.js';
 import type { NeoWeights } from '../neo/weights.js';
-import { bytesToGpt2String } from '../tokenizer/byte-unicode.js';
-import type { Tokenizer, TokenizerVocab } from '../neo/tokenizer.js';
+import { hfTokenizerFiles } from '../tokenizer/hf.js';
 
 export interface HfExportable {
   config: NeoConfig;
@@ -25,138 +23,15 @@ export interface HfExportOptions {
   dtype?: SafetensorsDtype;
 }
 
-const EOS_TEXT = '<|endoftext|>';
-/** Stands for the vocabulary object in tokenizer.json until it is spliced in (see tokenIdsJson). */
-const VOCAB_SLOT = '\u0000vocab\u0000';
-const TORCH_DTYPE: Record<SafetensorsDtype, string> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
-
 /** file name → bytes, for a Hugging Face GPT-Neo directory. */
 export function hfCheckpointFiles(model: HfExportable, options: HfExportOptions = {}): Map<string, Uint8Array> {
   const dtype = options.dtype ?? 'F32';
   const { config } = model;
-  const vocab = model.tokenizer.vocab();
-  const tokens = vocab.pieces.map((p, id) => (id === vocab.eosId ? EOS_TEXT : bytesToGpt2String(p)));
-  const json = (v: unknown): Uint8Array => new TextEncoder().encode(`${JSON.stringify(v, null, 2)}\n`);
+  const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
   const files = new Map<string, Uint8Array>();
-  files.set('config.json', json(configJson(config, model.weights.wte.rows, dtype)));
-  files.set('generation_config.json', json(generationJson(config, model.generation)));
+  files.set('config.json', utf8(jsonText(hfConfigJson(config, model.weights.wte.rows, dtype))));
+  files.set('generation_config.json', utf8(jsonText(generationConfigJson(config, model.generation))));
   files.set('model.safetensors', writeSafetensors(neoTensors(config, model.weights, dtype)));
-  const vocabJson = tokenIdsJson(tokens);
-  files.set('tokenizer.json', new TextEncoder().encode(`${JSON.stringify(tokenizerJson(tokens, vocab), null, 2).replace(JSON.stringify(VOCAB_SLOT), () => vocabJson)}\n`));
-  files.set('vocab.json', new TextEncoder().encode(vocabJson));
-  files.set('merges.txt', new TextEncoder().encode(['#version: 0.2', ...vocab.merges.map(([a, b]) => `${tokens[a]} ${tokens[b]}`), ''].join('\n')));
-  files.set('tokenizer_config.json', json({
-    add_prefix_space: false,
-    bos_token: EOS_TEXT,
-    eos_token: EOS_TEXT,
-    unk_token: EOS_TEXT,
-    model_max_length: config.maxPositions,
-    tokenizer_class: 'GPT2Tokenizer',
-  }));
-  files.set('special_tokens_map.json', json({ bos_token: EOS_TEXT, eos_token: EOS_TEXT, unk_token: EOS_TEXT }));
+  for (const [name, text] of hfTokenizerFiles(model.tokenizer.vocab(), config.maxPositions)) files.set(name, utf8(text));
   return files;
-}
-
-/** attention_types in HF's compressed form: the shortest repeating unit and its count. */
-function attentionTypes(layers: readonly string[]): [string[], number][] {
-  const L = layers.length;
-  for (let p = 1; p <= L; p++) {
-    if (L % p === 0 && layers.every((t, i) => t === layers[i % p])) return [[layers.slice(0, p), L / p]];
-  }
-  return [[[...layers], 1]];
-}
-
-function configJson(c: NeoConfig, vocabSize: number, dtype: SafetensorsDtype): Record<string, unknown> {
-  return {
-    activation_function: c.activation,
-    architectures: ['GPTNeoForCausalLM'],
-    attention_dropout: 0,
-    attention_layers: c.attentionLayers,
-    attention_types: attentionTypes(c.attentionLayers),
-    bos_token_id: c.bosId,
-    embed_dropout: 0,
-    eos_token_id: c.eosId,
-    hidden_size: c.hiddenSize,
-    initializer_range: 0.02,
-    intermediate_size: c.intermediateSize === 4 * c.hiddenSize ? null : c.intermediateSize,
-    layer_norm_epsilon: c.layerNormEpsilon,
-    max_position_embeddings: c.maxPositions,
-    model_type: 'gpt_neo',
-    num_heads: c.numHeads,
-    num_layers: c.numLayers,
-    resid_dropout: 0,
-    tie_word_embeddings: true,
-    dtype: TORCH_DTYPE[dtype], // transformers ≥ 4.56 reads dtype, older ones torch_dtype
-    torch_dtype: TORCH_DTYPE[dtype],
-    use_cache: true,
-    vocab_size: vocabSize,
-    window_size: c.windowSize,
-  };
-}
-
-function generationJson(c: NeoConfig, g: GenerationDefaults | undefined): Record<string, unknown> {
-  const out: Record<string, unknown> = { bos_token_id: c.bosId, eos_token_id: c.eosId };
-  if (g) {
-    Object.assign(out, { do_sample: g.temperature > 0, temperature: g.temperature, top_k: g.topK, top_p: g.topP, max_new_tokens: g.maxNewTokens });
-    if (g.repetitionPenalty !== 1) out.repetition_penalty = g.repetitionPenalty;
-  }
-  return out;
-}
-
-/**
- * {"token": id, …} in id order. Built by hand: a JS object would list integer-like keys ("0",
- * "1", …) first, and Hugging Face files list tokens by id.
- */
-function tokenIdsJson(tokens: readonly string[]): string {
-  return `{${tokens.map((t, id) => `${JSON.stringify(t)}:${id}`).join(',')}}`;
-}
-
-function tokenizerJson(tokens: string[], vocab: TokenizerVocab): Record<string, unknown> {
-  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
-  return {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: [
-      { id: vocab.eosId, content: EOS_TEXT, single_word: false, lstrip: false, rstrip: false, normalized: true, special: true },
-    ],
-    normalizer: null,
-    pre_tokenizer: byteLevel,
-    post_processor: { ...byteLevel, add_prefix_space: true, trim_offsets: false },
-    decoder: { ...byteLevel, add_prefix_space: true },
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: '',
-      end_of_word_suffix: '',
-      fuse_unk: false,
-      byte_fallback: false,
-      ignore_merges: false,
-      vocab: VOCAB_SLOT,
-      merges: vocab.merges.map(([a, b]) => [tokens[a], tokens[b]]),
-    },
-  };
-}
-
-/**
- * The weights under GPT-Neo's names. GPT-Neo has no attention scaling and no q/k/v biases: a
- * model re-expressed as GPT-2 (attentionScale ≠ 1) has its scale folded back into q, and is
- * refused if its q/k/v biases are not all zero.
- */
-function neoTensors(c: NeoConfig, w: NeoWeights, dtype: SafetensorsDtype): TensorToWrite[] {
-  const encode = (x: Float32Array): Float32Array | Uint16Array =>
-    dtype === 'F32' ? x : Uint16Array.from(x, dtype === 'F16' ? f32ToF16 : f32ToBf16);
-  w.layers.forEach((l, i) => {
-    if (l.qkvBias && [l.qkvBias.q, l.qkvBias.k, l.qkvBias.v].some((b) => b.some((x) => x !== 0))) {
-      throw new UsageError(`layer ${i} has non-zero q/k/v biases, which GPT-Neo cannot hold`);
-    }
-  });
-  const sizes = { V: w.wte.rows, D: c.hiddenSize, F: c.intermediateSize, P: w.wpe.length / c.hiddenSize };
-  return neoParameters(c.numLayers).map((p) => {
-    const value = getParameter(w, p);
-    let x = p.matrix ? dequantize(value as Matrix) : (value as Float32Array);
-    if (p.field === 'q' && c.attentionScale !== 1) x = x.map((v) => Math.fround(v * c.attentionScale));
-    return { name: `transformer.${p.name}`, dtype, shape: p.shape(sizes), data: encode(x) };
-  });
 }

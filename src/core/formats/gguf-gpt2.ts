@@ -15,7 +15,8 @@ import type { NeoConfig } from '../neo/config.js';
 import type { TensorInfo } from '../neo/model.js';
 import type { LayerNormWeights, NeoWeights } from '../neo/weights.js';
 import { QBLOCK, type Matrix } from '../neo/tensor.js';
-import { BYTE_TO_UNICODE, bytesToGpt2String, gpt2StringToBytes } from '../tokenizer/byte-unicode.js';
+import { BYTE_TO_UNICODE, gpt2StringToBytes } from '../tokenizer/byte-unicode.js';
+import { gpt2MergeLines, gpt2Tokens } from '../tokenizer/hf.js';
 import type { Merge, TokenizerVocab } from '../neo/tokenizer.js';
 import { ByteWriter } from '../bytes/writer.js';
 import { EOS_TEXT } from '../tokenizer/pretokenize.js';
@@ -118,8 +119,8 @@ export function writeGpt2Gguf(src: GgufSource, type: GgufType): Uint8Array {
     );
   });
 
-  const tokens = vocab.pieces.map((p, id) => (id === vocab.eosId ? EOS_TEXT : bytesToGpt2String(p)));
-  const merges = vocab.merges.map(([a, b]) => `${tokens[a]} ${tokens[b]}`);
+  const tokens = gpt2Tokens(vocab);
+  const merges = gpt2MergeLines(vocab, tokens);
   const metadata: Array<[string, GgufValue]> = [
     ['general.architecture', { type: 'string', value: 'gpt2' }],
     ['general.name', { type: 'string', value: src.name ?? 'TinyTalk' }],

@@ -1,8 +1,10 @@
-// Hugging Face GPT-Neo config.json and generation_config.json → NeoConfig and sampling defaults.
-// Structural sizes must be present; the rest default as transformers' GPTNeoConfig does.
+// Hugging Face GPT-Neo config.json and generation_config.json, both ways: → NeoConfig and sampling
+// defaults (structural sizes must be present; the rest default as transformers' GPTNeoConfig
+// does), and back, as transformers' save_pretrained writes them.
 import { FormatError } from '../errors.js';
 import { MODEL_CARD_DEFAULTS, type AttentionKind, type GenerationDefaults, type NeoConfig } from '../neo/config.js';
 import { describe, jsonObject, parseJson } from '../bytes/json.js';
+import type { SafetensorsDtype } from './safetensors.js';
 
 export function parseHfConfig(text: string, file: string): NeoConfig {
   return neoConfigFromJson(jsonObject(parseJson(text, file), file, 'config'), file);
@@ -111,4 +113,56 @@ export function parseGenerationConfig(text: string, file: string): GenerationDef
     repetitionPenalty: num('repetition_penalty', d.repetitionPenalty, (v) => v > 0, 'a number > 0'),
     maxNewTokens: num('max_new_tokens', d.maxNewTokens, (v) => Number.isSafeInteger(v) && v >= 1, 'an integer >= 1'),
   };
+}
+
+// ---- writing ------------------------------------------------------------------------------------
+
+const TORCH_DTYPE: Record<SafetensorsDtype, string> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
+
+/** attention_types in HF's compressed form: the shortest repeating unit and its count. */
+function attentionTypes(layers: readonly string[]): [string[], number][] {
+  const L = layers.length;
+  for (let p = 1; p <= L; p++) {
+    if (L % p === 0 && layers.every((t, i) => t === layers[i % p])) return [[layers.slice(0, p), L / p]];
+  }
+  return [[[...layers], 1]];
+}
+
+/** config.json for a GPT-Neo model of vocabSize rows stored as dtype, as transformers writes it. */
+export function hfConfigJson(c: NeoConfig, vocabSize: number, dtype: SafetensorsDtype): Record<string, unknown> {
+  return {
+    activation_function: c.activation,
+    architectures: ['GPTNeoForCausalLM'],
+    attention_dropout: 0,
+    attention_layers: c.attentionLayers,
+    attention_types: attentionTypes(c.attentionLayers),
+    bos_token_id: c.bosId,
+    embed_dropout: 0,
+    eos_token_id: c.eosId,
+    hidden_size: c.hiddenSize,
+    initializer_range: 0.02,
+    intermediate_size: c.intermediateSize === 4 * c.hiddenSize ? null : c.intermediateSize,
+    layer_norm_epsilon: c.layerNormEpsilon,
+    max_position_embeddings: c.maxPositions,
+    model_type: 'gpt_neo',
+    num_heads: c.numHeads,
+    num_layers: c.numLayers,
+    resid_dropout: 0,
+    tie_word_embeddings: true,
+    dtype: TORCH_DTYPE[dtype], // transformers ≥ 4.56 reads dtype, older ones torch_dtype
+    torch_dtype: TORCH_DTYPE[dtype],
+    use_cache: true,
+    vocab_size: vocabSize,
+    window_size: c.windowSize,
+  };
+}
+
+/** generation_config.json: the ids, and the sampling defaults when the model has them. */
+export function generationConfigJson(c: NeoConfig, g: GenerationDefaults | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = { bos_token_id: c.bosId, eos_token_id: c.eosId };
+  if (g) {
+    Object.assign(out, { do_sample: g.temperature > 0, temperature: g.temperature, top_k: g.topK, top_p: g.topP, max_new_tokens: g.maxNewTokens });
+    if (g.repetitionPenalty !== 1) out.repetition_penalty = g.repetitionPenalty;
+  }
+  return out;
 }

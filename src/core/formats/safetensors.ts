@@ -5,6 +5,7 @@
 // We write the same layout (header padded with spaces to 8 bytes, as Hugging Face does).
 import { FormatError, TinyTalkError } from '../errors.js';
 import { halfTable } from '../bytes/halfs.js';
+import type { TensorInfo } from '../neo/model.js';
 import type { Matrix } from '../neo/tensor.js';
 import { bytesLe, float32Le, uint16Le } from '../bytes/endian.js';
 import { describe, jsonObject, parseJson, utf8Text } from '../bytes/json.js';
@@ -152,6 +153,11 @@ export function tensorMatrix(t: SafeTensor): Matrix {
   const [rows, cols] = t.shape as [number, number];
   if (t.dtype === 'F32') return { type: 'f32', rows, cols, data: float32Le(t.data) };
   return { type: t.dtype === 'BF16' ? 'bf16' : 'f16', rows, cols, data: uint16Le(t.data) };
+}
+
+/** Every tensor of a safetensors file as stored, for inspect. */
+export function safetensorsInfo(st: Safetensors): TensorInfo[] {
+  return [...st.tensors.values()].map((t) => ({ name: t.name, shape: t.shape, type: t.dtype, bytes: t.data.byteLength }));
 }
 
 export interface TensorToWrite {

@@ -6,15 +6,14 @@ import { readCrdp } from '../formats/crdp.js';
 import { loadCtk2 } from '../formats/ctk2.js';
 import { neoConfigFromJson, parseGenerationConfig } from '../formats/hf-config.js';
 import { jsonObject, parseJson } from '../bytes/json.js';
-import { parseSafetensors, tensorFloat32, tensorMatrix, type Safetensors } from '../formats/safetensors.js';
+import { parseSafetensors, safetensorsInfo } from '../formats/safetensors.js';
+import { neoWeightsFromSafetensors } from '../formats/hf-weights.js';
 import { readGpt2Gguf } from '../formats/gguf-gpt2.js';
 import { loadHfTokenizer } from '../tokenizer/hf.js';
 import { BpeTokenizer } from '../tokenizer/tokenizer.js';
 import type { Tokenizer } from '../neo/tokenizer.js';
-import { MODEL_CARD_DEFAULTS, type NeoConfig } from '../neo/config.js';
-import type { Model, TensorInfo } from '../neo/model.js';
-import type { NeoWeights } from '../neo/weights.js';
-import { buildNeoModel } from '../neo/parameters.js';
+import { MODEL_CARD_DEFAULTS } from '../neo/config.js';
+import type { Model } from '../neo/model.js';
 
 /** The files of a Hugging Face GPT-Neo checkpoint, as text or bytes. */
 export interface HfFiles {
@@ -74,31 +73,6 @@ function hfTokenizer(files: HfFiles, dir: string): Tokenizer {
   throw new FormatError(dir, 'tokenizer', 'tokenizer.json, or vocab.json and merges.txt', 'neither');
 }
 
-/** Every tensor of a safetensors file as stored, for inspect. */
-export function safetensorsInfo(st: Safetensors): TensorInfo[] {
-  return [...st.tensors.values()].map((t) => ({ name: t.name, shape: t.shape, type: t.dtype, bytes: t.data.byteLength }));
-}
-
-/**
- * GPT-Neo weights from Hugging Face tensor names (`transformer.` prefix optional). Matrices keep
- * their stored type (f32 views, or raw f16/bf16); vectors become float32. lm_head, when present,
- * is the tied copy of wte and is not read.
- */
-export function neoWeightsFromSafetensors(st: Safetensors, config: NeoConfig): NeoWeights {
-  const sizes = { V: config.vocabSize, D: config.hiddenSize, F: config.intermediateSize, P: config.maxPositions };
-  const prefix = st.tensors.has('transformer.wte.weight') || !st.tensors.has('wte.weight') ? 'transformer.' : '';
-  return buildNeoModel(config.numLayers, (p) => {
-    const key = prefix + p.name;
-    const shape = p.shape(sizes);
-    const t = st.tensors.get(key);
-    if (!t) throw new FormatError(st.file, `tensor "${key}"`, `a tensor of shape [${shape.join(', ')}]`, 'none (missing)');
-    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      throw new FormatError(st.file, `tensor "${key}" shape`, `[${shape.join(', ')}] (from config.json)`, `[${t.shape.join(', ')}]`);
-    }
-    return p.matrix ? tensorMatrix(t) : tensorFloat32(t);
-  }) as NeoWeights;
-}
-
 /**
  * A firmware model blob (CRDP v2/v3) with its CTK2 tokenizer blob, or with another tokenizer of the
  * same vocabulary (e.g. the pruned tokenizer.json of the Hugging Face checkpoint).
@@ -120,11 +94,6 @@ export function modelFromCrdp(modelBytes: Uint8Array, tokenizerBlob: Uint8Array 
     tensors: crdp.tensors,
     rawConfig: crdp.rawConfig,
   };
-}
-
-/** Values stored in the model's tensors (the parameter count inspect reports). */
-export function parameterCount(tensors: readonly TensorInfo[]): number {
-  return tensors.reduce((sum, t) => sum + t.shape.reduce((a, d) => a * d, 1), 0);
 }
 
 /** A Model from a gpt2 GGUF file (its tokenizer encodes as GPT-2 does, as llama.cpp's would). */

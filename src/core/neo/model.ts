@@ -32,3 +32,8 @@ export interface Model {
 }
 
 export type { Matrix };
+
+/** Values stored in the model's tensors (the parameter count inspect reports). */
+export function parameterCount(tensors: readonly TensorInfo[]): number {
+  return tensors.reduce((sum, t) => sum + t.shape.reduce((a, d) => a * d, 1), 0);
+}

@@ -1,12 +1,13 @@
-// Hugging Face GPT-2 tokenizers: tokenizer.json (BPE model + added tokens), or the older pair
-// vocab.json + merges.txt. Token strings use GPT-2's byte→unicode spelling; merge rank = order.
+// Hugging Face GPT-2 tokenizers, both ways: tokenizer.json (BPE model + added tokens), or the
+// older pair vocab.json + merges.txt, read into a BpeTokenizer and written back from a vocabulary.
+// Token strings use GPT-2's byte→unicode spelling; merge rank = order.
 import { FormatError } from '../errors.js';
-import { describe, jsonObject, parseJson, utf8Text } from '../bytes/json.js';
+import { describe, jsonObject, jsonText, parseJson, utf8Text } from '../bytes/json.js';
 import { MAX_PRIORITY } from './bpe.js';
-import { BYTE_TO_UNICODE, gpt2StringToBytes } from './byte-unicode.js';
+import { BYTE_TO_UNICODE, bytesToGpt2String, gpt2StringToBytes } from './byte-unicode.js';
 import { EOS_TEXT } from './pretokenize.js';
 import { BpeTokenizer } from './tokenizer.js';
-import type { Merge, Tokenizer } from '../neo/tokenizer.js';
+import type { Merge, Tokenizer, TokenizerVocab } from '../neo/tokenizer.js';
 
 export interface HfTokenizerFiles {
   tokenizerJson?: string | Uint8Array;
@@ -170,4 +171,78 @@ function build(
 
 function text(data: string | Uint8Array, file: string): string {
   return typeof data === 'string' ? data : utf8Text(data, file);
+}
+
+// ---- writing ------------------------------------------------------------------------------------
+
+/** Stands for the vocabulary object in tokenizer.json until it is spliced in (see tokenIdsJson). */
+const VOCAB_SLOT = '\u0000vocab\u0000';
+
+/** Every token as GPT-2 spells it in vocab.json and merges.txt (EOS as its text). */
+export function gpt2Tokens(vocab: TokenizerVocab): string[] {
+  return vocab.pieces.map((p, id) => (id === vocab.eosId ? EOS_TEXT : bytesToGpt2String(p)));
+}
+
+/** The merges as merges.txt and GGUF write them: "a b", rank order. */
+export function gpt2MergeLines(vocab: TokenizerVocab, tokens: readonly string[]): string[] {
+  return vocab.merges.map(([a, b]) => `${tokens[a]} ${tokens[b]}`);
+}
+
+/**
+ * file name → text of a Hugging Face GPT-2 tokenizer (tokenizer.json, vocab.json, merges.txt,
+ * tokenizer_config.json, special_tokens_map.json) for a model of maxPositions positions.
+ */
+export function hfTokenizerFiles(vocab: TokenizerVocab, maxPositions: number): Map<string, string> {
+  const tokens = gpt2Tokens(vocab);
+  const vocabJson = tokenIdsJson(tokens);
+  return new Map([
+    ['tokenizer.json', `${JSON.stringify(tokenizerJson(tokens, vocab), null, 2).replace(JSON.stringify(VOCAB_SLOT), () => vocabJson)}\n`],
+    ['vocab.json', vocabJson],
+    ['merges.txt', ['#version: 0.2', ...gpt2MergeLines(vocab, tokens), ''].join('\n')],
+    ['tokenizer_config.json', jsonText({
+      add_prefix_space: false,
+      bos_token: EOS_TEXT,
+      eos_token: EOS_TEXT,
+      unk_token: EOS_TEXT,
+      model_max_length: maxPositions,
+      tokenizer_class: 'GPT2Tokenizer',
+    })],
+    ['special_tokens_map.json', jsonText({ bos_token: EOS_TEXT, eos_token: EOS_TEXT, unk_token: EOS_TEXT })],
+  ]);
+}
+
+/**
+ * {"token": id, …} in id order. Built by hand: a JS object would list integer-like keys ("0",
+ * "1", …) first, and Hugging Face files list tokens by id.
+ */
+function tokenIdsJson(tokens: readonly string[]): string {
+  return `{${tokens.map((t, id) => `${JSON.stringify(t)}:${id}`).join(',')}}`;
+}
+
+function tokenizerJson(tokens: readonly string[], vocab: TokenizerVocab): Record<string, unknown> {
+  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+  return {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: [
+      { id: vocab.eosId, content: EOS_TEXT, single_word: false, lstrip: false, rstrip: false, normalized: true, special: true },
+    ],
+    normalizer: null,
+    pre_tokenizer: byteLevel,
+    post_processor: { ...byteLevel, add_prefix_space: true, trim_offsets: false },
+    decoder: { ...byteLevel, add_prefix_space: true },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: '',
+      end_of_word_suffix: '',
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: false,
+      vocab: VOCAB_SLOT,
+      merges: vocab.merges.map(([a, b]) => [tokens[a], tokens[b]]),
+    },
+  };
 }

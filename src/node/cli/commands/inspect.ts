@@ -26,7 +26,7 @@ export function register(program: Command): void {
 }
 
 async function inspectReport(model: Model) {
-  const { parameterCount } = await import('../../../core/load/model.js');
+  const { parameterCount } = await import('../../../core/neo/model.js');
   const { stat } = await import('node:fs/promises');
   const { join } = await import('node:path');
   const { source, config, tokenizer, tensors } = model;
