@@ -2,13 +2,16 @@
 // then the tensor bytes. Every tensor's byte range is validated; F32/F16/BF16 tensors (what GPT-Neo
 // checkpoints use) are read as views into the file. Tensors of other dtypes (old checkpoints carry
 // integer attention-mask buffers nobody reads) are refused only when someone asks for their values.
-// We write the same layout (header padded with spaces to 8 bytes, as Hugging Face does).
-import { FormatError, TinyTalkError } from '../errors.js';
+// We write the same layout (header padded with spaces to 8 bytes, as Hugging Face does); the
+// dtype table and tensorBytes give the sizes that both sides use.
+import { alignUp } from '../bytes/align.js';
+import { bytesLe, float32Le, uint16Le } from '../bytes/endian.js';
 import { halfTable } from '../bytes/halfs.js';
+import { describe, jsonObject, parseJson, utf8Text } from '../bytes/json.js';
+import { ByteWriter } from '../bytes/writer.js';
+import { FormatError, TinyTalkError } from '../errors.js';
 import type { TensorInfo } from '../neo/model.js';
 import type { Matrix } from '../neo/tensor.js';
-import { bytesLe, float32Le, uint16Le } from '../bytes/endian.js';
-import { describe, jsonObject, parseJson, utf8Text } from '../bytes/json.js';
 
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16';
 
@@ -28,6 +31,11 @@ function elementBytes(dtype: unknown): number | undefined {
   return Object.hasOwn(OTHER_DTYPE_BYTES, dtype) ? OTHER_DTYPE_BYTES[dtype] : undefined;
 }
 
+/** Bytes of a tensor of this element size and shape. */
+const tensorBytes = (bytesPerElement: number, shape: readonly number[]): number => bytesPerElement * shape.reduce((a, d) => a * d, 1);
+
+/** The header length is a u64 before the header; the header is padded to a multiple of this. */
+const HEADER_LENGTH_BYTES = 8;
 /** Hugging Face refuses headers above 100 MB; so do we, before decoding them. */
 const MAX_HEADER_BYTES = 100_000_000;
 
@@ -52,22 +60,23 @@ export interface Safetensors {
 }
 
 export function parseSafetensors(bytes: Uint8Array, file: string): Safetensors {
-  if (bytes.byteLength < 8) throw new FormatError(file, 'header length', 'an 8-byte header length', `${bytes.byteLength} bytes`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, 8);
+  const H = HEADER_LENGTH_BYTES;
+  if (bytes.byteLength < H) throw new FormatError(file, 'header length', `an ${H}-byte header length`, `${bytes.byteLength} bytes`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, H);
   const lo = view.getUint32(0, true);
   const hi = view.getUint32(4, true);
   const headerLength = hi * 2 ** 32 + lo;
-  if (headerLength > bytes.byteLength - 8 || headerLength > MAX_HEADER_BYTES || headerLength < 2) {
+  if (headerLength > bytes.byteLength - H || headerLength > MAX_HEADER_BYTES || headerLength < 2) {
     throw new FormatError(
       file,
       'header length',
-      `at least 2 and at most ${Math.min(bytes.byteLength - 8, MAX_HEADER_BYTES)} bytes (the rest of the file)`,
+      `at least 2 and at most ${Math.min(bytes.byteLength - H, MAX_HEADER_BYTES)} bytes (the rest of the file)`,
       String(headerLength),
     );
   }
-  const dataStart = 8 + headerLength;
+  const dataStart = H + headerLength;
   const dataSize = bytes.byteLength - dataStart;
-  const header = jsonObject(parseJson(utf8Text(bytes.subarray(8, dataStart), file), file), file, 'header');
+  const header = jsonObject(parseJson(utf8Text(bytes.subarray(H, dataStart), file), file), file, 'header');
 
   const tensors = new Map<string, SafeTensor>();
   const ranges: Array<[number, number, string]> = [];
@@ -99,7 +108,7 @@ export function parseSafetensors(bytes: Uint8Array, file: string): Safetensors {
     if (end > dataSize) {
       throw new FormatError(file, `${field} data_offsets`, `an end within the ${dataSize} data bytes`, String(end));
     }
-    const size = bytesPerElement * shape.reduce((a: number, d: number) => a * d, 1);
+    const size = tensorBytes(bytesPerElement, shape);
     if (size !== end - begin) {
       throw new FormatError(
         file,
@@ -176,30 +185,21 @@ export function writeSafetensors(tensors: readonly TensorToWrite[], metadata: Re
   const header: Record<string, unknown> = Object.create(null); // any tensor name is a plain key
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
-  const parts: Uint8Array[] = [];
   for (const t of tensors) {
     if (t.name === '__metadata__' || Object.hasOwn(header, t.name)) throw new TinyTalkError(`writeSafetensors: duplicate or reserved tensor name "${t.name}"`);
-    const bytes = bytesLe(t.data);
-    const size = DTYPE_BYTES[t.dtype] * t.shape.reduce((a, d) => a * d, 1);
-    if (bytes.byteLength !== size) {
-      throw new TinyTalkError(`writeSafetensors: tensor "${t.name}" has ${bytes.byteLength} bytes, shape [${t.shape.join(', ')}] × ${t.dtype} needs ${size}`);
+    const size = tensorBytes(DTYPE_BYTES[t.dtype], t.shape);
+    if (t.data.byteLength !== size) {
+      throw new TinyTalkError(`writeSafetensors: tensor "${t.name}" has ${t.data.byteLength} bytes, shape [${t.shape.join(', ')}] × ${t.dtype} needs ${size}`);
     }
     header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + size] };
-    parts.push(bytes);
     offset += size;
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
-  const padded = Math.ceil(json.byteLength / 8) * 8;
-  const out = new Uint8Array(8 + padded + offset);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, padded, true);
-  view.setUint32(4, Math.floor(padded / 2 ** 32), true);
-  out.set(json, 8);
-  out.fill(0x20, 8 + json.byteLength, 8 + padded);
-  let at = 8 + padded;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+  const padded = alignUp(json.byteLength, HEADER_LENGTH_BYTES);
+  const out = new ByteWriter(HEADER_LENGTH_BYTES + padded + offset);
+  out.u64(padded);
+  out.bytes(json);
+  while (out.length < HEADER_LENGTH_BYTES + padded) out.u8(0x20); // spaces, as Hugging Face pads
+  for (const t of tensors) out.bytes(t.data);
+  return out.result();
 }
