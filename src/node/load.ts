@@ -2,10 +2,12 @@
 // (config and tokenizer beside it), a firmware CRDP blob (its CTK2 tokenizer beside it), a GGUF
 // file, or a hub id `owner/name[@revision]` fetched into the Hugging Face cache.
 import { readdir } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { FormatError, UsageError } from '../core/errors.js';
 import { loadCtk2 } from '../core/formats/ctk2.js';
-import { modelFromCrdp, modelFromGguf, modelFromHfFiles, type HfFiles } from '../core/load/model.js';
+import { SNIFF_BYTES } from '../core/formats/sniff.js';
+import { HF_FILES, modelFromCrdp, modelFromGguf, modelFromHfFiles, type HfFiles } from '../core/load/model.js';
+import { fileFormat, modelAmong, tokenizerFor, type FileHead } from '../core/load/pairing.js';
 import type { Model } from '../core/neo/model.js';
 import { loadHfTokenizer } from '../core/tokenizer/hf.js';
 import type { Tokenizer } from '../core/neo/tokenizer.js';
@@ -33,34 +35,47 @@ export async function loadModel(ref: string, options: LoadOptions = {}): Promise
   );
 }
 
-async function magicOf(path: string): Promise<string> {
-  return String.fromCharCode(...(await readHead(path, 4)));
+async function headOf(path: string): Promise<FileHead> {
+  return { name: path, head: await readHead(path, SNIFF_BYTES) };
+}
+
+/** The files of dir (links followed, as the hub cache links its snapshots) with their first bytes. */
+async function headsIn(dir: string): Promise<FileHead[]> {
+  const paths = (await readdir(dir)).map((name) => join(dir, name));
+  const files = await Promise.all(paths.map(async (p) => ((await pathKind(p)) === 'file' ? p : undefined)));
+  return Promise.all(files.filter((p) => p !== undefined).map(headOf));
 }
 
 async function loadFile(path: string, options: LoadOptions): Promise<Model> {
-  const magic = await magicOf(path);
-  if (magic === 'CRDP') return loadFirmware(path, options);
-  if (magic === 'GGUF') return modelFromGguf(await readBytes(path), path);
-  if (path.endsWith('.safetensors')) return loadHf(dirname(path), path, options);
-  if (magic === 'CTK2') throw new UsageError(`${path} is a CTK2 tokenizer blob; give the CRDP model blob beside it`);
-  throw new FormatError(path, 'format', 'a firmware model blob (magic "CRDP"), a GGUF file, a .safetensors file or a checkpoint directory', JSON.stringify(magic));
+  const file = await headOf(path);
+  switch (fileFormat(file)) {
+    case 'crdp':
+      return loadFirmware(path, options);
+    case 'gguf':
+      return modelFromGguf(await readBytes(path), path);
+    case 'safetensors':
+      return loadHf(dirname(path), path, options);
+    case 'ctk2':
+      throw new UsageError(`${path} is a CTK2 tokenizer blob; give the CRDP model blob beside it`);
+    default:
+      throw new FormatError(path, 'format', 'a firmware model blob (magic "CRDP"), a GGUF file, a .safetensors file or a checkpoint directory', JSON.stringify(String.fromCharCode(...file.head)));
+  }
 }
 
 async function loadDirectory(dir: string, options: LoadOptions): Promise<Model> {
-  if ((await pathKind(join(dir, 'config.json'))) === 'file') return loadHf(dir, dir, options);
-  const blobs = await filesWithMagic(dir, 'CRDP');
-  if (blobs.length === 1) return loadFirmware(blobs[0]!, options);
+  const choice = modelAmong(await headsIn(dir));
+  if ('found' in choice) return choice.found === HF_FILES.config ? loadHf(dir, dir, options) : loadFirmware(choice.found, options);
   throw new FormatError(
     dir,
     'contents',
     'a Hugging Face checkpoint (config.json, model.safetensors, tokenizer) or exactly one firmware blob',
-    blobs.length === 0 ? 'neither' : `${blobs.length} firmware blobs (name one)`,
+    choice.candidates.length === 0 ? 'neither' : `${choice.candidates.length} firmware blobs (name one)`,
   );
 }
 
 /** path: the directory, or the .safetensors file inside dir. */
 async function loadHf(dir: string, path: string, options: LoadOptions): Promise<Model> {
-  const stPath = path === dir ? join(dir, 'model.safetensors') : path;
+  const stPath = path === dir ? join(dir, HF_FILES.safetensors) : path;
   if ((await pathKind(stPath)) !== 'file') {
     const hint = (await pathKind(join(dir, 'model.safetensors.index.json')))
       ? ' (sharded checkpoints are not supported)'
@@ -69,12 +84,12 @@ async function loadHf(dir: string, path: string, options: LoadOptions): Promise<
         : '';
     throw new FormatError(stPath, 'file', `model.safetensors${hint}`, 'missing');
   }
-  const configPath = join(dir, 'config.json');
+  const configPath = join(dir, HF_FILES.config);
   if ((await pathKind(configPath)) !== 'file') throw new FormatError(configPath, 'file', 'config.json beside the weights', 'missing');
   const files: HfFiles = {
     config: await readText(configPath),
     safetensors: await readBytes(stPath),
-    generationConfig: await readOptional(join(dir, 'generation_config.json')),
+    generationConfig: await readOptional(join(dir, HF_FILES.generationConfig)),
     ...(options.tokenizer === undefined ? await hfTokenizerFiles(dir) : { tokenizer: await tokenizerAt(options.tokenizer) }),
   };
   return modelFromHfFiles(files, path === dir ? dir : path);
@@ -85,9 +100,9 @@ async function readOptional(path: string): Promise<string | undefined> {
 }
 
 async function hfTokenizerFiles(dir: string): Promise<Partial<HfFiles>> {
-  const tokenizerJson = await readOptional(join(dir, 'tokenizer.json'));
+  const tokenizerJson = await readOptional(join(dir, HF_FILES.tokenizerJson));
   if (tokenizerJson !== undefined) return { tokenizerJson };
-  return { vocabJson: await readOptional(join(dir, 'vocab.json')), mergesTxt: await readOptional(join(dir, 'merges.txt')) };
+  return { vocabJson: await readOptional(join(dir, HF_FILES.vocabJson)), mergesTxt: await readOptional(join(dir, HF_FILES.mergesTxt)) };
 }
 
 /**
@@ -98,12 +113,12 @@ async function tokenizerAt(path: string): Promise<Tokenizer> {
   const kind = await pathKind(path);
   if (kind === 'dir') {
     const files = await hfTokenizerFiles(path);
-    return loadHfTokenizer(files, files.tokenizerJson === undefined ? path : join(path, 'tokenizer.json'));
+    return loadHfTokenizer(files, files.tokenizerJson === undefined ? path : join(path, HF_FILES.tokenizerJson));
   }
   if (kind !== 'file') throw new UsageError(`no tokenizer at ${path}`);
-  if ((await magicOf(path)) === 'CTK2') return loadCtk2(await readBytes(path), path);
-  if (basename(path) === 'vocab.json') {
-    return loadHfTokenizer({ vocabJson: await readText(path), mergesTxt: await readOptional(join(dirname(path), 'merges.txt')) }, dirname(path));
+  if (fileFormat(await headOf(path)) === 'ctk2') return loadCtk2(await readBytes(path), path);
+  if (basename(path) === HF_FILES.vocabJson) {
+    return loadHfTokenizer({ vocabJson: await readText(path), mergesTxt: await readOptional(join(dirname(path), HF_FILES.mergesTxt)) }, dirname(path));
   }
   return loadHfTokenizer({ tokenizerJson: await readText(path) }, path);
 }
@@ -113,26 +128,12 @@ async function loadFirmware(path: string, options: LoadOptions): Promise<Model> 
   return modelFromCrdp(await readBytes(path), await tokenizerAt(tokPath), path, tokPath);
 }
 
-/** The CTK2 blob beside a model blob: the one with the same stem (TINYTLK.BIN → TINYTLK.TOK), else the only one. */
+/** The CTK2 blob beside a model blob (the pairing rule of core/load/pairing.ts). */
 async function ctk2Beside(modelPath: string): Promise<string> {
-  const found = await filesWithMagic(dirname(modelPath), 'CTK2');
-  const stem = (p: string): string => basename(p, extname(p));
-  const same = found.filter((p) => stem(p) === stem(modelPath));
-  if (same.length === 1) return same[0]!;
-  if (found.length === 1) return found[0]!;
-  if (found.length === 0) {
+  const choice = tokenizerFor(modelPath, await headsIn(dirname(modelPath)));
+  if ('found' in choice) return choice.found;
+  if (choice.candidates.length === 0) {
     throw new FormatError(modelPath, 'tokenizer', 'a CTK2 tokenizer blob in the same directory (or --tokenizer PATH)', 'none');
   }
-  throw new UsageError(`several CTK2 tokenizers beside ${modelPath} (${found.map((p) => basename(p)).join(', ')}): choose one with --tokenizer`);
-}
-
-/** Regular files of dir whose first bytes are `magic`, sorted by name. */
-async function filesWithMagic(dir: string, magic: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  const out: string[] = [];
-  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    const p = join(dir, e.name);
-    if (e.isFile() && (await magicOf(p)) === magic) out.push(p);
-  }
-  return out;
+  throw new UsageError(`several CTK2 tokenizers beside ${modelPath} (${choice.candidates.map((p) => basename(p)).join(', ')}): choose one with --tokenizer`);
 }

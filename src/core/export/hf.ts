@@ -6,6 +6,7 @@ import { jsonText } from '../bytes/json.js';
 import { generationConfigJson, hfConfigJson } from '../formats/hf-config.js';
 import { neoTensors } from '../formats/hf-weights.js';
 import { writeSafetensors, type SafetensorsDtype } from '../formats/safetensors.js';
+import { HF_FILES } from '../load/model.js';
 import type { GenerationDefaults, NeoConfig } from '../neo/config.js';
 import type { Tokenizer } from '../neo/tokenizer.js';
 import type { NeoWeights } from '../neo/weights.js';
@@ -29,9 +30,9 @@ export function hfCheckpointFiles(model: HfExportable, options: HfExportOptions 
   const { config } = model;
   const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
   const files = new Map<string, Uint8Array>();
-  files.set('config.json', utf8(jsonText(hfConfigJson(config, model.weights.wte.rows, dtype))));
-  files.set('generation_config.json', utf8(jsonText(generationConfigJson(config, model.generation))));
-  files.set('model.safetensors', writeSafetensors(neoTensors(config, model.weights, dtype)));
+  files.set(HF_FILES.config, utf8(jsonText(hfConfigJson(config, model.weights.wte.rows, dtype))));
+  files.set(HF_FILES.generationConfig, utf8(jsonText(generationConfigJson(config, model.generation))));
+  files.set(HF_FILES.safetensors, writeSafetensors(neoTensors(config, model.weights, dtype)));
   for (const [name, text] of hfTokenizerFiles(model.tokenizer.vocab(), config.maxPositions)) files.set(name, utf8(text));
   return files;
 }

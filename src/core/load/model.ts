@@ -9,11 +9,19 @@ import { jsonObject, parseJson } from '../bytes/json.js';
 import { parseSafetensors, safetensorsInfo } from '../formats/safetensors.js';
 import { neoWeightsFromSafetensors } from '../formats/hf-weights.js';
 import { readGpt2Gguf } from '../formats/gguf-gpt2.js';
-import { loadHfTokenizer } from '../tokenizer/hf.js';
+import { HF_TOKENIZER_FILES, loadHfTokenizer } from '../tokenizer/hf.js';
 import { BpeTokenizer } from '../tokenizer/tokenizer.js';
 import type { Tokenizer } from '../neo/tokenizer.js';
 import { MODEL_CARD_DEFAULTS } from '../neo/config.js';
 import type { Model } from '../neo/model.js';
+
+/** The names of a Hugging Face GPT-Neo checkpoint's files, by the field of HfFiles holding each. */
+export const HF_FILES = {
+  config: 'config.json',
+  safetensors: 'model.safetensors',
+  generationConfig: 'generation_config.json',
+  ...HF_TOKENIZER_FILES,
+} as const;
 
 /** The files of a Hugging Face GPT-Neo checkpoint, as text or bytes. */
 export interface HfFiles {
@@ -39,10 +47,10 @@ export function modelFromHfFiles(files: HfFiles, path: string): Model {
   const single = path.endsWith('.safetensors');
   const dir = single ? path.slice(0, Math.max(0, path.lastIndexOf('/'), path.lastIndexOf('\\'))) || '.' : path;
   const name = (f: string): string => `${dir}/${f}`;
-  const configFile = name('config.json');
+  const configFile = name(HF_FILES.config);
   const rawConfig = jsonObject(parseJson(files.config, configFile), configFile, 'config');
   const config = neoConfigFromJson(rawConfig, configFile);
-  const stFile = single ? path : name('model.safetensors');
+  const stFile = single ? path : name(HF_FILES.safetensors);
   const st = parseSafetensors(files.safetensors, stFile);
   const weights = neoWeightsFromSafetensors(st, config);
 
@@ -53,7 +61,7 @@ export function modelFromHfFiles(files: HfFiles, path: string): Model {
   const generation =
     files.generationConfig === undefined
       ? { ...MODEL_CARD_DEFAULTS }
-      : parseGenerationConfig(files.generationConfig, name('generation_config.json'));
+      : parseGenerationConfig(files.generationConfig, name(HF_FILES.generationConfig));
   return {
     source: { format: single ? 'safetensors' : 'hf', path },
     config,
@@ -66,7 +74,7 @@ export function modelFromHfFiles(files: HfFiles, path: string): Model {
 }
 
 function hfTokenizer(files: HfFiles, dir: string): Tokenizer {
-  if (files.tokenizerJson !== undefined) return loadHfTokenizer({ tokenizerJson: files.tokenizerJson }, `${dir}/tokenizer.json`);
+  if (files.tokenizerJson !== undefined) return loadHfTokenizer({ tokenizerJson: files.tokenizerJson }, `${dir}/${HF_FILES.tokenizerJson}`);
   if (files.vocabJson !== undefined && files.mergesTxt !== undefined) {
     return loadHfTokenizer({ vocabJson: files.vocabJson, mergesTxt: files.mergesTxt }, dir);
   }

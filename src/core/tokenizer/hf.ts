@@ -9,6 +9,9 @@ import { EOS_TEXT } from './pretokenize.js';
 import { BpeTokenizer } from './tokenizer.js';
 import type { Merge, Tokenizer, TokenizerVocab } from '../neo/tokenizer.js';
 
+/** The names of a Hugging Face tokenizer's files, by the field of HfTokenizerFiles holding each. */
+export const HF_TOKENIZER_FILES = { tokenizerJson: 'tokenizer.json', vocabJson: 'vocab.json', mergesTxt: 'merges.txt' } as const;
+
 export interface HfTokenizerFiles {
   tokenizerJson?: string | Uint8Array;
   vocabJson?: string | Uint8Array;
@@ -34,8 +37,8 @@ export function loadHfTokenizer(files: HfTokenizerFiles, file: string): Tokenize
   if (files.vocabJson === undefined || files.mergesTxt === undefined) {
     throw new FormatError(file, 'tokenizer', 'tokenizer.json, or vocab.json and merges.txt');
   }
-  const vocabFile = `${file}/vocab.json`;
-  const mergesFile = `${file}/merges.txt`;
+  const vocabFile = `${file}/${HF_TOKENIZER_FILES.vocabJson}`;
+  const mergesFile = `${file}/${HF_TOKENIZER_FILES.mergesTxt}`;
   const vocab = jsonObject(parseJson(text(files.vocabJson, vocabFile), vocabFile), vocabFile, 'vocab');
   const merges: Array<[string, string]> = [];
   const lines: number[] = []; // line number of each merge, for errors
@@ -196,9 +199,9 @@ export function hfTokenizerFiles(vocab: TokenizerVocab, maxPositions: number): M
   const tokens = gpt2Tokens(vocab);
   const vocabJson = tokenIdsJson(tokens);
   return new Map([
-    ['tokenizer.json', `${JSON.stringify(tokenizerJson(tokens, vocab), null, 2).replace(JSON.stringify(VOCAB_SLOT), () => vocabJson)}\n`],
-    ['vocab.json', vocabJson],
-    ['merges.txt', ['#version: 0.2', ...gpt2MergeLines(vocab, tokens), ''].join('\n')],
+    [HF_TOKENIZER_FILES.tokenizerJson, `${JSON.stringify(tokenizerJson(tokens, vocab), null, 2).replace(JSON.stringify(VOCAB_SLOT), () => vocabJson)}\n`],
+    [HF_TOKENIZER_FILES.vocabJson, vocabJson],
+    [HF_TOKENIZER_FILES.mergesTxt, ['#version: 0.2', ...gpt2MergeLines(vocab, tokens), ''].join('\n')],
     ['tokenizer_config.json', jsonText({
       add_prefix_space: false,
       bos_token: EOS_TEXT,

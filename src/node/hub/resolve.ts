@@ -7,6 +7,7 @@ import { mkdir, rename } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../../core/errors.js';
+import { HF_FILES } from '../../core/load/model.js';
 import { pathKind } from '../files.js';
 import { hubCacheDir, RepoCache } from './cache.js';
 import { downloadTo, headFile, type Connection, type RemoteFile } from './http.js';
@@ -25,10 +26,10 @@ export const DEFAULT_ENDPOINT = 'https://huggingface.co';
 const REPO_ID = /^([A-Za-z0-9][\w.-]*\/[\w.-]+)(?:@([\w./-]+))?$/;
 
 /** The files of a checkpoint, in download order; a tokenizer.json, else vocab.json + merges.txt. */
-const WEIGHTS = ['config.json', 'model.safetensors'];
-const TOKENIZER = 'tokenizer.json';
-const BPE_FILES = ['vocab.json', 'merges.txt'];
-const OPTIONAL = ['generation_config.json'];
+const WEIGHTS = [HF_FILES.config, HF_FILES.safetensors];
+const TOKENIZER = HF_FILES.tokenizerJson;
+const BPE_FILES = [HF_FILES.vocabJson, HF_FILES.mergesTxt];
+const OPTIONAL = [HF_FILES.generationConfig];
 
 export function parseRepoRef(ref: string, revision?: string): { repo: string; revision: string } {
   const m = REPO_ID.exec(ref);
@@ -54,7 +55,7 @@ export async function resolveModelRef(ref: string, options: ResolveOptions = {})
     // A mirror holds one version of each repository, used in place.
     if (revision !== 'main') throw new UsageError(`${repo}@${revision}: a mirror directory (HF_ENDPOINT=${endpoint}) holds one version of each repository; drop the revision`);
     const dir = join(mirror, repo);
-    if ((await pathKind(join(dir, 'config.json'))) !== 'file') throw new UsageError(`${repo} is not in the mirror ${mirror} (HF_ENDPOINT): expected ${dir}/config.json`);
+    if ((await pathKind(join(dir, HF_FILES.config))) !== 'file') throw new UsageError(`${repo} is not in the mirror ${mirror} (HF_ENDPOINT): expected ${dir}/config.json`);
     return dir;
   }
   const cache = new RepoCache(hubCacheDir(env), repo);

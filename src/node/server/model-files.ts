@@ -1,12 +1,14 @@
 // The files a loaded model was read from, offered at /v1/model-files so the page can run the same
-// model in the browser.
+// model in the browser: the ones the loader took (the pairing rule of core/load/pairing.ts).
 import { readdir, stat } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { SNIFF_BYTES } from '../../core/formats/sniff.js';
+import { HF_FILES } from '../../core/load/model.js';
+import { tokenizerFor } from '../../core/load/pairing.js';
+import { HF_TOKENIZER_FILES } from '../../core/tokenizer/hf.js';
 import type { Model } from '../../core/neo/model.js';
 import { readHead } from '../files.js';
 import type { ModelFile } from './served-model.js';
-
-const HF_TOKENIZER_FILES = ['tokenizer.json', 'vocab.json', 'merges.txt'];
 
 async function existing(paths: string[]): Promise<ModelFile[]> {
   const out: ModelFile[] = [];
@@ -17,18 +19,15 @@ async function existing(paths: string[]): Promise<ModelFile[]> {
   return out;
 }
 
-/** The CTK2 blob loadModel paired with a CRDP blob: --tokenizer, else the one beside it (same stem first). */
+/** The CTK2 blob loadModel paired with a CRDP blob: --tokenizer, else the one beside it. */
 async function ctk2For(modelPath: string, tokenizer: string | undefined): Promise<string[]> {
   if (tokenizer !== undefined) return [tokenizer];
   const dir = dirname(modelPath);
-  const found: string[] = [];
-  for (const name of (await readdir(dir)).sort()) {
-    const head = await readHead(join(dir, name), 4).catch(() => new Uint8Array());
-    if (String.fromCharCode(...head) === 'CTK2') found.push(join(dir, name));
-  }
-  const stem = (p: string) => basename(p, extname(p));
-  const same = found.filter((p) => stem(p) === stem(modelPath));
-  return same.length === 1 ? same : found.slice(0, 1);
+  const beside = await Promise.all(
+    (await readdir(dir)).map(async (name) => ({ name: join(dir, name), head: await readHead(join(dir, name), SNIFF_BYTES).catch(() => new Uint8Array()) })),
+  );
+  const choice = tokenizerFor(modelPath, beside);
+  return 'found' in choice ? [choice.found] : [];
 }
 
 export async function modelFiles(model: Model, tokenizer?: string): Promise<ModelFile[]> {
@@ -37,8 +36,8 @@ export async function modelFiles(model: Model, tokenizer?: string): Promise<Mode
   if (format === 'hf' || format === 'safetensors') {
     const single = path.endsWith('.safetensors');
     const dir = single ? dirname(path) : path;
-    const tokenizerFiles = tokenizer !== undefined ? [tokenizer] : HF_TOKENIZER_FILES.map((f) => join(dir, f));
-    return existing([single ? path : join(dir, 'model.safetensors'), join(dir, 'config.json'), join(dir, 'generation_config.json'), ...tokenizerFiles]);
+    const tokenizerFiles = tokenizer !== undefined ? [tokenizer] : Object.values(HF_TOKENIZER_FILES).map((f) => join(dir, f));
+    return existing([single ? path : join(dir, HF_FILES.safetensors), join(dir, HF_FILES.config), join(dir, HF_FILES.generationConfig), ...tokenizerFiles]);
   }
   return []; // GGUF: the page cannot read it
 }
