@@ -1,8 +1,9 @@
 // The chat page: a conversation that runs either on the tinytalk server or in this browser
 // (a Web Worker running the same core code on weights downloaded from the server or picked from disk).
-import type { FromWorker, Mode, NamedFile, ReplyRequest, Settings, ToWorker, Turn } from './protocol.js';
+import { storyPromptText, type Exchange } from '../core/formats/dialogue.js';
+import type { ChatMode } from '../core/chat/prompt.js';
+import type { FromWorker, NamedFile, ReplyRequest, Settings, ToWorker } from './protocol.js';
 import { serverReply, type ReplyStats } from './server-runner.js';
-import { storyOrRawPrompt } from './prompt.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const log = $<HTMLElement>('log');
@@ -12,7 +13,7 @@ const stop = $<HTMLButtonElement>('stop');
 const status = $<HTMLElement>('status');
 const modelStatus = $<HTMLElement>('model-status');
 
-let history: Turn[] = [];
+let history: Exchange[] = [];
 let busy = false;
 let stopReply: (() => void) | undefined;
 
@@ -112,7 +113,7 @@ function browserReply(request: ReplyRequest, onText: (t: string) => void): { don
 
 // ---- one turn ----
 async function turn(text: string): Promise<void> {
-  const mode = $<HTMLSelectElement>('mode').value as Mode;
+  const mode = $<HTMLSelectElement>('mode').value as ChatMode;
   const request: ReplyRequest = { mode, history: mode === 'chat' ? history : [], text, settings: settings() };
   bubble('user', text);
   const reply = bubble('bot', '');
@@ -129,7 +130,8 @@ async function turn(text: string): Promise<void> {
     if (runner() === 'server') {
       const abort = new AbortController();
       stopReply = () => abort.abort();
-      stats = await serverReply(request, storyOrRawPrompt(mode, text), $<HTMLInputElement>('apiKey').value, abort.signal, { onText }).catch((e: Error) => {
+      // chat mode sends the messages; story and raw modes the prompt text
+      stats = await serverReply(request, mode === 'story' ? storyPromptText(text) : text, $<HTMLInputElement>('apiKey').value, abort.signal, { onText }).catch((e: Error) => {
         if (abort.signal.aborted) return { tokens: 0, ms: 0, reason: 'stopped' };
         throw e;
       });

@@ -1,6 +1,6 @@
 // Messages between the chat page and its Web Worker (which runs the model in the browser).
-
-export type Mode = 'chat' | 'story' | 'raw';
+import type { ChatMode } from '../core/chat/prompt.js';
+import type { Exchange } from '../core/formats/dialogue.js';
 
 export interface Settings {
   temperature: number;
@@ -12,15 +12,10 @@ export interface Settings {
   seed?: number;
 }
 
-export interface Turn {
-  user: string;
-  bot: string;
-}
-
 export interface ReplyRequest {
-  mode: Mode;
+  mode: ChatMode;
   /** Earlier exchanges (chat mode only). */
-  history: Turn[];
+  history: Exchange[];
   text: string;
   settings: Settings;
 }

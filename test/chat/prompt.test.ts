@@ -3,7 +3,9 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ChatHistory, FIRMWARE_HIST_MAX, type Exchange } from '../../src/core/chat/history.js';
+import { ChatHistory } from '../../src/core/chat/history.js';
+import { FIRMWARE_HIST_MAX } from '../../src/core/firmware/settings.js';
+import type { Exchange } from '../../src/core/formats/dialogue.js';
 import { chatPrompt, promptBudget, rawPrompt, storyPrompt, type PromptRules } from '../../src/core/chat/prompt.js';
 import { loadCtk2 } from '../../src/core/formats/ctk2.js';
 import { sharedJson, sharedPath, V2_TOKENIZER } from '../helpers/shared.js';

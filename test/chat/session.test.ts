@@ -1,7 +1,7 @@
 // ChatSession in firmware mode against the firmware engine's own runs: greedy replies at kv80,
 // multi-turn prompts built from history, and seeded sampling (seed 1234, temperature 0.8).
 import { describe, expect, it } from 'vitest';
-import { DEVICE_INPUT_MAX } from '../../src/core/chat/firmware-input.js';
+import { FIRMWARE_INPUT_MAX } from '../../src/core/firmware/settings.js';
 import { ChatSession, type ReplyResult } from '../../src/core/chat/session.js';
 import { generate } from '../../src/core/generate/generate.js';
 import { loadModel } from '../../src/node/load.js';
@@ -109,7 +109,7 @@ describe('firmware chat session', () => {
     expect(r.promptIds).toEqual(hi.kv80.prompt_ids);
     expect(r.text).toBe(hi.kv80.text);
     expect(session.history.exchanges[0]!.user).toBe('hi! how are you today?');
-    expect(session.prepare('a'.repeat(300)).ids).toEqual(session.prepare('a'.repeat(DEVICE_INPUT_MAX)).ids);
+    expect(session.prepare('a'.repeat(300)).ids).toEqual(session.prepare('a'.repeat(FIRMWARE_INPUT_MAX)).ids);
     await expect(say(session, '\u00e9\u00e9')).rejects.toThrow(/only printable ASCII/);
     expect(() => new ChatSession(model, { maxReply: -2 })).toThrow(/-1 for no limit; got -2/);
   });

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/node/load.js';
 import { servedModel } from '../../src/node/server/model.js';
-import { type FinishReason, Scheduler } from '../../src/node/server/scheduler.js';
+import { type ApiFinishReason, Scheduler } from '../../src/node/server/scheduler.js';
 import { HF_STANDIN } from '../helpers/shared.js';
 import { golden, type GoldenEntry } from './helpers.js';
 
@@ -16,7 +16,7 @@ function argmax(logits: Float32Array): number {
   return best;
 }
 
-const expectedReason = (e: GoldenEntry): FinishReason => (e.finish_reason === 'eos' ? 'stop' : 'length');
+const expectedReason = (e: GoldenEntry): ApiFinishReason => (e.finish_reason === 'eos' ? 'stop' : 'length');
 
 describe('batched decoding in the server', () => {
   it('staggered joins, a cancellation and reused sequences leave every stream equal to its golden', async () => {
@@ -26,11 +26,11 @@ describe('batched decoding in the server', () => {
     const scheduler = new Scheduler(served.engine, { maxBatch: 4, maxQueue: 64, prefillTokensPerStep: 16 });
     const eos = model.config.eosId;
     const entries = golden();
-    const results = new Map<GoldenEntry, { ids: number[]; reason?: FinishReason }>();
+    const results = new Map<GoldenEntry, { ids: number[]; reason?: ApiFinishReason }>();
 
     const submit = (e: GoldenEntry) =>
       new Promise<void>((resolve, reject) => {
-        const got = { ids: [] as number[], reason: undefined as FinishReason | undefined };
+        const got = { ids: [] as number[], reason: undefined as ApiFinishReason | undefined };
         results.set(e, got);
         scheduler.submit({
           promptIds: e.prompt_ids,

@@ -2,7 +2,8 @@
 import { join } from 'node:path';
 import { loadModel } from '../../src/node/load.js';
 import { servedModel } from '../../src/node/server/model.js';
-import { startServer, type RunningServer, type ServerOptions } from '../../src/node/server/server.js';
+import type { ServerOptions } from '../../src/node/server/options.js';
+import { startServer, type RunningServer } from '../../src/node/server/server.js';
 import { HF_STANDIN, ROOT, sharedJson } from '../helpers/shared.js';
 
 export interface GoldenEntry {

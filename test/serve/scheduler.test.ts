@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { NeoConfig } from '../../src/core/neo/config.js';
 import type { Sequence } from '../../src/core/neo/engine.js';
 import { ApiError } from '../../src/node/server/errors.js';
-import { type BatchEngine, type FinishReason, Scheduler } from '../../src/node/server/scheduler.js';
+import { type BatchEngine, type ApiFinishReason, Scheduler } from '../../src/node/server/scheduler.js';
 
 const V = 50;
 
@@ -47,7 +47,7 @@ const argmax = (l: Float32Array) => l.indexOf(Math.max(...l));
 function run(s: Scheduler, promptIds: number[], maxTokens: number, stopAt = -1) {
   const ids: number[] = [];
   let cancel = () => {};
-  const done = new Promise<FinishReason>((resolve, reject) => {
+  const done = new Promise<ApiFinishReason>((resolve, reject) => {
     cancel = s.submit({
       promptIds,
       maxTokens,

@@ -1,13 +1,11 @@
-// Exporting TinyTalk, in memory (Node and browser): quantizers, firmware blobs and C sources,
-// vocabulary pruning, Hugging Face checkpoints and GGUF files; and evaluation.
-export { quantizeQ4, quantizeQ8, quantizeMatrix, type QuantType } from '../formats/quant.js';
-export { writeCrdp, crdpSize, type CrdpVersion } from '../formats/crdp.js';
-export { writeCtk2 } from '../formats/ctk2.js';
+// "tinytalk/export": TinyTalk turned into what other tools and devices take, in memory (Node and
+// browser): quantizers, the firmware's blobs and C sources within a flash budget, vocabulary
+// pruning, Hugging Face checkpoints and llama.cpp GGUF files.
+export { quantizeMatrix, quantizeQ4, quantizeQ8, type QuantType } from '../formats/quant.js';
+export { crdpSize, writeCrdp, type CrdpVersion } from '../formats/crdp.js';
+export { ctk2Size, writeCtk2 } from '../formats/ctk2.js';
 export { cSource, MODEL_SYMBOL, TOKENIZER_SYMBOL } from '../export/csource.js';
-export { firmwareFiles, firmwareFootprint, checkFlashBudget, FIRMWARE_NAMES, type FirmwareModel, type FirmwareFiles } from '../export/firmware.js';
-export { pruneModel, keptTokenIds, countTokens, type PruneOptions, type PruneResult } from '../export/prune.js';
+export { checkFlashBudget, FIRMWARE_NAMES, firmwareFiles, firmwareFootprint, type FirmwareFiles, type FirmwareModel } from '../export/firmware.js';
+export { keptTokenIds, pruneModel, type PruneOptions, type PruneResult } from '../export/prune.js';
 export { hfCheckpointFiles, type HfExportable, type HfExportOptions } from '../export/hf.js';
-export { writeGpt2Gguf, readGpt2Gguf, type GgufType, type GgufSource } from '../formats/gguf-gpt2.js';
-export { modelFromGguf } from '../load/model.js';
-export { writeGguf, parseGguf, GGML_TYPE, type Gguf, type GgufTensor, type GgufValue } from '../formats/gguf.js';
-export { evaluate, crossEntropy, blockLoss, type EvalOptions, type EvalResult } from '../eval/evaluate.js';
+export { writeGpt2Gguf, type GgufSource, type GgufType } from '../formats/gguf-gpt2.js';

@@ -1,6 +1,6 @@
-// tinytalk's tokenizer (package subpath "tinytalk/tokenizer"): GPT-2 byte-level BPE from Hugging Face
-// files or the firmware's CTK2 blob, the device encoding, and streaming decode.
-export type * from '../neo/tokenizer.js';
+// "tinytalk/tokenizer": GPT-2 byte-level BPE from Hugging Face files or the firmware's CTK2 blob,
+// in GPT-2's encoding or the device's, with streaming decode.
+export type { EncodeOptions, Merge, StreamDecoder, Tokenizer, TokenizerVocab } from '../neo/tokenizer.js';
 export { BpeTokenizer } from '../tokenizer/tokenizer.js';
 export { loadHfTokenizer, type HfTokenizerFiles } from '../tokenizer/hf.js';
 export { loadCtk2, parseCtk2, type Ctk2 } from '../formats/ctk2.js';

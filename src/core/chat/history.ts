@@ -1,12 +1,7 @@
 // Chat memory: past exchanges (user text, bot reply as decoded), newest last. The device keeps at
-// most HIST_MAX = 4 (firmware-format.md 5.3); the reference mode keeps what the budget allows.
-export interface Exchange {
-  readonly user: string;
-  /** The reply exactly as decoded, normally starting with a space. */
-  readonly bot: string;
-}
-
-export const FIRMWARE_HIST_MAX = 4;
+// most FIRMWARE_HIST_MAX = 4 (firmware-format.md 5.3); the reference mode keeps what the budget
+// allows.
+import type { Exchange } from '../formats/dialogue.js';
 
 export class ChatHistory {
   private readonly items: Exchange[] = [];

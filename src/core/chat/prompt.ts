@@ -3,7 +3,7 @@
 // raw: the text. Each segment is encoded on its own. The newest exchanges that fit the budget are
 // kept; an over-long message is cut the device's way in firmware mode and refused otherwise
 // (the reference mode never cuts a prompt silently).
-import type { Exchange } from './history.js';
+import { exchangeText, REPLY_CUE, STORY_CUE, storyPromptText, summaryLine, userTurn, type Exchange } from '../formats/dialogue.js';
 
 export type ChatMode = 'chat' | 'story' | 'raw';
 export const CHAT_MODES: readonly ChatMode[] = ['chat', 'story', 'raw'];
@@ -39,10 +39,10 @@ function tooLong(tokens: number, budget: number): BuiltPrompt {
 }
 
 export function chatPrompt(history: readonly Exchange[], text: string, r: PromptRules): BuiltPrompt {
-  const current = r.encode(`User: ${text}\nBot:`);
+  const current = r.encode(userTurn(text));
   if (current.length > r.budget) {
     if (!r.firmware) return tooLong(current.length, r.budget);
-    const ids = [...current.slice(0, Math.min(r.budget - 4, current.length)), ...r.encode('\nBot:')];
+    const ids = [...current.slice(0, Math.min(r.budget - 4, current.length)), ...r.encode(REPLY_CUE)];
     return { ids, kept: 0, dropped: history.length, cut: true };
   }
   const newline = r.encode('\n');
@@ -51,7 +51,7 @@ export function chatPrompt(history: readonly Exchange[], text: string, r: Prompt
   let total = current.length;
   for (let i = history.length - 1; i >= 0; i--) {
     const h = history[i]!;
-    const seg = r.encode(`User: ${h.user}\nBot:${h.bot}`);
+    const seg = r.encode(exchangeText(h));
     if (total + seg.length + 2 > r.budget) break;
     total += seg.length + 2;
     included.push(seg);
@@ -63,13 +63,13 @@ export function chatPrompt(history: readonly Exchange[], text: string, r: Prompt
 }
 
 export function storyPrompt(text: string, r: PromptRules): BuiltPrompt {
-  const full = r.encode(`Summary: ${text}\nStory:`);
+  const full = r.encode(storyPromptText(text));
   if (full.length <= r.budget) return { ids: full, kept: 0, dropped: 0, cut: false };
   if (!r.firmware) return tooLong(full.length, r.budget);
   // Device fallback, quirk included: a summary alone over the budget leaves only "\nStory:".
-  const summary = r.encode(`Summary: ${text}`);
+  const summary = r.encode(summaryLine(text));
   const head = summary.length <= r.budget ? summary.slice(0, r.budget - 4) : [];
-  return { ids: [...head, ...r.encode('\nStory:')], kept: 0, dropped: 0, cut: true };
+  return { ids: [...head, ...r.encode(STORY_CUE)], kept: 0, dropped: 0, cut: true };
 }
 
 export function rawPrompt(text: string, r: PromptRules): BuiltPrompt {

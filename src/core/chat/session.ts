@@ -2,12 +2,13 @@
 // ends at EOS, the reply limit, the context end or a new `User` line. Platform-neutral: the
 // terminal chat drives it, and so can a page or a server.
 import { UsageError } from '../errors.js';
-import { DEVICE_TEMPERATURE } from '../sample/firmware-sampler.js';
+import { FIRMWARE_CONTEXT, FIRMWARE_HIST_MAX, FIRMWARE_MAX_REPLY, FIRMWARE_TEMPERATURE } from '../firmware/settings.js';
 import { engineFor, generateStream, type FinishReason, type GenerateResult } from '../generate/generate.js';
 import type { Engine } from '../neo/engine.js';
 import type { Model } from '../neo/model.js';
-import { deviceInput } from './firmware-input.js';
-import { ChatHistory, FIRMWARE_HIST_MAX } from './history.js';
+import { checkTemperature } from '../sample/sampler.js';
+import { firmwareInput } from './firmware-input.js';
+import { ChatHistory } from './history.js';
 import { buildPrompt, promptBudget, type BuiltPrompt, type ChatMode } from './prompt.js';
 import { ReplyFilter } from './reply-filter.js';
 
@@ -34,7 +35,7 @@ export interface ChatSettings {
 export type ReplyFinish = FinishReason | 'user' | 'interrupted' | 'empty';
 
 export interface ReplyResult {
-  /** The message as sent: in firmware mode, as the device's input line takes it (deviceInput). */
+  /** The message as sent: in firmware mode, as the device's input line takes it (firmwareInput). */
   input: string;
   /** The reply as shown and remembered. */
   text: string;
@@ -50,8 +51,6 @@ export interface ReplyResult {
   tokensPerSecond: number;
 }
 
-export const DEFAULT_MAX_REPLY = 44;
-export const FIRMWARE_CONTEXT = 80;
 
 export class ChatSession {
   readonly settings: ChatSettings;
@@ -70,8 +69,8 @@ export class ChatSession {
     }
     this.settings = {
       mode: 'chat',
-      temperature: firmware ? DEVICE_TEMPERATURE : model.generation.temperature,
-      maxReply: DEFAULT_MAX_REPLY,
+      temperature: firmware ? FIRMWARE_TEMPERATURE : model.generation.temperature,
+      maxReply: FIRMWARE_MAX_REPLY,
       firmware,
       context,
     };
@@ -83,7 +82,7 @@ export class ChatSession {
   /** Changes settings after checking them (firmware mode and context are fixed per session). */
   set(changes: Partial<Omit<ChatSettings, 'firmware' | 'context'>>): void {
     const c = changes;
-    if (c.temperature !== undefined && !(c.temperature >= 0 && c.temperature <= 100)) throw new UsageError(`temperature must be a number ≥ 0, got ${c.temperature}`);
+    if (c.temperature !== undefined) checkTemperature(c.temperature);
     if (c.maxReply !== undefined && !(Number.isInteger(c.maxReply) && (c.maxReply === -1 || c.maxReply >= 1 || (c.maxReply === -2 && this.settings.firmware)))) {
       const unsafe = this.settings.firmware ? ', or -2 for the device\'s unsafe mode' : '';
       throw new UsageError(`max reply must be a whole number of tokens ≥ 1, or -1 for no limit${unsafe}; got ${c.maxReply}`);
@@ -107,7 +106,7 @@ export class ChatSession {
 
   /** The message as it is sent: unchanged, or as the device's input line takes it. */
   input(text: string): string {
-    return this.settings.firmware ? deviceInput(text) : text;
+    return this.settings.firmware ? firmwareInput(text) : text;
   }
 
   /** The prompt a message would get now. */

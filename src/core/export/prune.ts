@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js';
 import { dequantize } from '../formats/quant.js';
 import type { NeoConfig } from '../neo/config.js';
 import type { NeoWeights } from '../neo/weights.js';
+import { EOS_TEXT } from '../tokenizer/pretokenize.js';
 import { BpeTokenizer } from '../tokenizer/tokenizer.js';
 import type { Merge, Tokenizer, TokenizerVocab } from '../neo/tokenizer.js';
 
@@ -36,11 +37,11 @@ export interface PruneResult<M extends Prunable> {
   addedByClosure: number;
 }
 
-/** Counts tokens in chunks of whole lines, so a large corpus is never encoded in one piece. */
-export function countTokens(tokenizer: Tokenizer, texts: readonly string[], chunkChars = 1_000_000): Uint32Array {
+/** How often each token occurs, counted in chunks of whole lines (a large corpus is never encoded in one piece). */
+function tokenCounts(tokenizer: Tokenizer, texts: readonly string[], chunkChars = 1_000_000): Uint32Array {
   const counts = new Uint32Array(tokenizer.vocabSize);
   for (const raw of texts) {
-    const text = raw.split('<|endoftext|>').join('\n');
+    const text = raw.split(EOS_TEXT).join('\n');
     for (let start = 0; start < text.length; ) {
       let end = Math.min(text.length, start + chunkChars);
       const nl = text.indexOf('\n', end);
@@ -95,7 +96,7 @@ export function pruneModel<M extends Prunable>(model: M, options: PruneOptions):
   } else if (options.corpus) {
     const minCount = options.minCount ?? 3;
     if (!(Number.isInteger(minCount) && minCount >= 1)) throw new UsageError(`--min-count must be a positive integer, got ${options.minCount}`);
-    const counts = countTokens(tokenizer, options.corpus);
+    const counts = tokenCounts(tokenizer, options.corpus);
     ({ ids: keptIds, addedByClosure } = keptTokenIds(vocab, (id) => counts[id]! >= minCount));
   }
   const newId = new Int32Array(vocab.pieces.length).fill(-1);

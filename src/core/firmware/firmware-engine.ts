@@ -13,12 +13,11 @@ import type { NeoConfig } from '../neo/config.js';
 import { checkDecode, checkRewind, checkToken, type Engine, type PrefillOptions, type Sequence } from '../neo/engine.js';
 import type { NeoLayerWeights, NeoWeights } from '../neo/weights.js';
 import type { Matrix, Q4Matrix } from '../neo/tensor.js';
+import { FIRMWARE_CONTEXT } from './settings.js';
 import { firmwareGelu, firmwareLayerNorm, firmwareMatvec, firmwareSoftmax, quantizeRow } from './numerics.js';
 
 const fr = Math.fround;
 
-/** The device's KV window, in positions. */
-export const FIRMWARE_CONTEXT = 80;
 
 export interface FirmwareOptions {
   /** KV window in positions (default 80 as on the device), at most the model's positions. */

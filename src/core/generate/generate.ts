@@ -4,7 +4,8 @@
 // (firmware-format.md 5.5): context end, then token limit, then the forward pass and the draw.
 import { UsageError } from '../errors.js';
 import { FirmwareEngine } from '../firmware/firmware-engine.js';
-import { DEVICE_TEMPERATURE, FirmwareSampler } from '../sample/firmware-sampler.js';
+import { FIRMWARE_TEMPERATURE } from '../firmware/settings.js';
+import { FirmwareSampler } from '../sample/firmware-sampler.js';
 import type { Engine } from '../neo/engine.js';
 import type { Model } from '../neo/model.js';
 import { Transformer } from '../model/transformer.js';
@@ -86,11 +87,10 @@ function picker(model: Model, o: GenerateOptions): Picker {
   const g = model.generation;
   const seed = o.seed ?? randomSeed();
   if (o.firmware) {
-    const temperature = o.temperature ?? DEVICE_TEMPERATURE;
+    const temperature = o.temperature ?? FIRMWARE_TEMPERATURE;
     for (const [name, v] of [['top-k', o.topK], ['top-p', o.topP], ['min-p', o.minP], ['repetition penalty', o.repetitionPenalty]] as const) {
       if (v !== undefined) throw new UsageError(`firmware mode samples as the device does (temperature and seed only); drop ${name}`);
     }
-    if (!(temperature >= 0)) throw new UsageError(`temperature must be ≥ 0, got ${temperature}`);
     const s = new FirmwareSampler(temperature, seed);
     return { observe: () => {}, sample: (l) => s.sample(l) };
   }

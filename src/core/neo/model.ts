@@ -1,5 +1,4 @@
 // A loaded model: what was read, from where, ready for the engine.
-import type { Matrix } from './tensor.js';
 import type { Tokenizer } from './tokenizer.js';
 import type { GenerationDefaults, NeoConfig } from './config.js';
 import type { NeoWeights } from './weights.js';
@@ -30,8 +29,6 @@ export interface Model {
   /** Every key of the original config file, for inspect (HF config.json or the CRDP header). */
   rawConfig: Record<string, unknown>;
 }
-
-export type { Matrix };
 
 /** Values stored in the model's tensors (the parameter count inspect reports). */
 export function parameterCount(tensors: readonly TensorInfo[]): number {

@@ -5,8 +5,6 @@
 // (all block scales, then all block codes) whatever their file layout was: one layout for
 // the kernels to read, and it is the one SIMD code wants.
 
-export type MatrixType = 'f32' | 'f16' | 'bf16' | 'q4_0' | 'q8_0';
-
 /** Raw bits of the 16-bit float that scales a quantized block. */
 export type ScaleType = 'bf16' | 'f16';
 
@@ -51,18 +49,3 @@ export interface Q8Matrix extends MatrixShape {
 }
 
 export type Matrix = F32Matrix | Half16Matrix | Q4Matrix | Q8Matrix;
-
-/** Bytes the matrix occupies in memory. */
-export function matrixBytes(m: Matrix): number {
-  switch (m.type) {
-    case 'f32':
-      return m.data.byteLength;
-    case 'f16':
-    case 'bf16':
-      return m.data.byteLength;
-    case 'q4_0':
-      return m.scales.byteLength + m.nibbles.byteLength;
-    case 'q8_0':
-      return m.scales.byteLength + m.codes.byteLength;
-  }
-}

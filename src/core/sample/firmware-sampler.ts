@@ -2,19 +2,17 @@
 // ties, no draw); otherwise logits / T in float32, full softmax (3.6), one draw, float32 cumulative
 // sum, first id with u < cumulative (V − 1 if none). No top-k, top-p or penalties on the device.
 import { XorShift64Star } from './rng.js';
-import { argmax } from './sampler.js';
+import { argmax, checkTemperature } from './sampler.js';
 import { firmwareSoftmax } from '../firmware/numerics.js';
 
 const fr = Math.fround;
-
-/** The device's default temperature (firmware-format.md 5.1). */
-export const DEVICE_TEMPERATURE = 0.8;
 
 export class FirmwareSampler {
   private readonly temperature: number;
   private readonly rng: XorShift64Star;
 
   constructor(temperature: number, seed: number | bigint) {
+    checkTemperature(temperature);
     this.temperature = fr(temperature);
     this.rng = new XorShift64Star(seed);
   }

@@ -29,8 +29,13 @@ function need(ok: boolean, what: string, expected: string, value: number): void 
   if (!ok) throw new UsageError(`${what} must be ${expected}, got ${value}`);
 }
 
+/** A sampling temperature: a finite number ≥ 0 (0 is greedy), for both samplers and the chat. */
+export function checkTemperature(temperature: number): void {
+  need(temperature >= 0 && Number.isFinite(temperature), 'temperature', '≥ 0', temperature);
+}
+
 export function checkSampling(o: SamplingOptions): void {
-  need(o.temperature >= 0 && Number.isFinite(o.temperature), 'temperature', '≥ 0', o.temperature);
+  checkTemperature(o.temperature);
   need(Number.isInteger(o.topK) && o.topK >= 0, 'top-k', 'an integer ≥ 0', o.topK);
   need(o.topP > 0 && o.topP <= 1, 'top-p', 'in (0, 1]', o.topP);
   need(o.minP >= 0 && o.minP <= 1, 'min-p', 'in [0, 1]', o.minP);

@@ -6,19 +6,15 @@
 // blank line, story records too), JSONL chat exports ({"messages": [{role, content}]}) and CSV
 // conversations (`User 1:` / `User 2:` lines in one column; the caller names the bot speaker).
 import { FormatError } from '../errors.js';
+import { BOT_PREFIX, STORY_CUE, USER_PREFIX, userTurn, type Exchange } from '../formats/dialogue.js';
 import type { EncodeOptions, Tokenizer } from '../neo/tokenizer.js';
+import { EOS_TEXT } from '../tokenizer/pretokenize.js';
 
 /** Label of a position that carries no loss (PyTorch's ignore_index). */
 export const IGNORE_LABEL = -100;
 
-const EOS_TEXT = '<|endoftext|>';
 /** `\n`, the separator the device feeds between past exchanges (GPT-2 id 198). */
 const NEWLINE = '\n';
-
-export interface Exchange {
-  user: string;
-  bot: string;
-}
 
 /** One training sample: a chat (user turns masked, bot replies trained) or a story record. */
 export type Sample =
@@ -69,26 +65,26 @@ export function parseData(text: string, file: string, options: ParseOptions = {}
 
 /** One record of the training text: a chat sample (starts with `User: `) or a story record. */
 export function parseRecord(record: string): Sample | string {
-  if (record.startsWith('User: ')) {
+  if (record.startsWith(USER_PREFIX)) {
     const lines = record.split('\n');
     const exchanges: Exchange[] = [];
     // 7.2: pairs (line i, line i+1) while the second starts with "Bot: "
     for (let i = 0; i + 1 < lines.length; i += 2) {
       const u = lines[i]!;
       const b = lines[i + 1]!;
-      if (!b.startsWith('Bot: ') || !u.startsWith('User: ')) break;
-      let reply = b.slice('Bot: '.length);
+      if (!b.startsWith(BOT_PREFIX) || !u.startsWith(USER_PREFIX)) break;
+      let reply = b.slice(BOT_PREFIX.length);
       if (reply.endsWith(EOS_TEXT)) reply = reply.slice(0, -EOS_TEXT.length);
-      exchanges.push({ user: u.slice('User: '.length), bot: reply });
+      exchanges.push({ user: u.slice(USER_PREFIX.length), bot: reply });
     }
     return exchanges.length > 0 ? { kind: 'chat', exchanges } : 'chat sample without a "User: …" / "Bot: …" pair';
   }
   let body = record;
   if (body.endsWith(EOS_TEXT)) body = body.slice(0, -EOS_TEXT.length);
   if (body.trim() === '') return 'empty record';
-  const at = body.indexOf('\nStory:');
+  const at = body.indexOf(STORY_CUE);
   if (at < 0) return { kind: 'story', prompt: '', text: body };
-  const cut = at + '\nStory:'.length;
+  const cut = at + STORY_CUE.length;
   return { kind: 'story', prompt: body.slice(0, cut), text: body.slice(cut) };
 }
 
@@ -288,7 +284,7 @@ export function encodeSample(sample: Sample, tok: Tokenizer, options: EncodeOpti
   if (sample.kind === 'chat') {
     sample.exchanges.forEach((ex, i) => {
       if (i > 0) add(NEWLINE, false);
-      add(`User: ${ex.user}\nBot:`, false);
+      add(userTurn(ex.user), false);
       add(` ${ex.bot}`, true);
       eos();
     });

@@ -5,7 +5,7 @@
 // notes and command answers go to stderr so stdout holds only replies.
 import { createInterface } from 'node:readline';
 import { runChatCommand } from '../../core/chat/commands.js';
-import { DEVICE_INPUT_MAX } from '../../core/chat/firmware-input.js';
+import { FIRMWARE_INPUT_MAX } from '../../core/firmware/settings.js';
 import { ChatSession, type ChatSettings, type ReplyResult } from '../../core/chat/session.js';
 import { TinyTalkError } from '../../core/errors.js';
 import type { Model } from '../../core/neo/model.js';
@@ -77,7 +77,7 @@ export async function runRepl(model: Model, o: ReplOptions): Promise<void> {
 
   let droppedShown = false;
   const after = (r: ReplyResult, message: string): void => {
-    if (r.input !== message) note(`(sent as the device's keyboard takes it: printable ASCII, at most ${DEVICE_INPUT_MAX} characters)`);
+    if (r.input !== message) note(`(sent as the device's keyboard takes it: printable ASCII, at most ${FIRMWARE_INPUT_MAX} characters)`);
     if (r.prompt.cut) {
       note(r.finishReason === 'empty' ? '[empty] (the text is longer than the prompt budget; the device generates nothing)' : `(message cut to the ${session.budget}-token prompt budget, as the device does)`);
     }

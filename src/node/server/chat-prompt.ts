@@ -1,7 +1,7 @@
 // OpenAI messages → TinyTalk's dialogue. Roles are grouped into exchanges (user text, bot reply) for
-// the chat helper's prompt builder (`User: u\nBot: b` joined by EOS and a newline, the newest that
-// fit); system messages have no place in TinyTalk's format and become a plain first line.
-import type { Exchange } from '../../core/chat/history.js';
+// the chat's prompt builder (`User: u\nBot: b` joined by EOS and a newline, the newest that fit);
+// system messages have no place in TinyTalk's format and become a plain first line.
+import type { Exchange } from '../../core/formats/dialogue.js';
 import { chatPrompt } from '../../core/chat/prompt.js';
 import type { Model } from '../../core/neo/model.js';
 import { ApiError } from './errors.js';

@@ -6,7 +6,7 @@ import type { ServerResponse } from 'node:http';
 import { ApiError } from './errors.js';
 import { SseStream, sendJson } from './http.js';
 import type { ChatRequest, CompletionRequest } from './request.js';
-import type { FinishReason, Scheduler } from './scheduler.js';
+import type { ApiFinishReason, Scheduler } from './scheduler.js';
 import type { ServedModel } from './served-model.js';
 
 export interface CompletionLimits {
@@ -28,7 +28,7 @@ export function handleCompletion(
 ): void {
   const context = model.engine.context;
   const maxPrompt = Math.min(limits.maxPromptTokens, context - 1);
-  // Chat history is cut to leave room for the reply (the chat helper's budget: context − reply − 1).
+  // Chat history is cut to leave room for the reply (the chat's prompt budget: context − reply − 1).
   const promptIds =
     request.kind === 'chat'
       ? model.chatPrompt(request.messages, Math.min(maxPrompt, promptBudget(context, request.maxTokens ?? model.defaults.maxNewTokens)))
@@ -65,7 +65,7 @@ export function handleCompletion(
     else sse.send({ ...base, choices: [{ index: 0, text: delta, logprobs: null, finish_reason: null }] });
   };
 
-  const finish = (reason: FinishReason) => {
+  const finish = (reason: ApiFinishReason) => {
     const end = performance.now();
     const usage = usageOf(promptIds.length, completionTokens);
     const timings = {

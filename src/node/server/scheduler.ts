@@ -7,7 +7,8 @@ import { ApiError } from './errors.js';
 /** The part of the engine the scheduler uses. */
 export type BatchEngine = Pick<Engine, 'config' | 'context' | 'maxBatch' | 'newSequence' | 'prefill' | 'decode' | 'rewind'>;
 
-export type FinishReason = 'stop' | 'length';
+/** OpenAI's finish_reason: 'stop' (EOS or a stop string) or 'length' (max_tokens or the context end). */
+export type ApiFinishReason = 'stop' | 'length';
 
 export interface Job {
   promptIds: readonly number[];
@@ -18,7 +19,7 @@ export interface Job {
   /** Receives each generated token; returns true to stop here (end of text, a stop string). */
   onToken(id: number): boolean;
   /** Called once: finished (stop/length) or failed. Never called for a cancelled job. */
-  onEnd(result: { reason: FinishReason } | { error: unknown }): void;
+  onEnd(result: { reason: ApiFinishReason } | { error: unknown }): void;
 }
 
 export interface JobHandle {
@@ -158,7 +159,7 @@ export class Scheduler {
     else if (slot.generated >= slot.job.maxTokens || position >= this.engine.context) this.finish(slot, 'length');
   }
 
-  private finish(slot: Slot, reason: FinishReason): void {
+  private finish(slot: Slot, reason: ApiFinishReason): void {
     this.remove(slot);
     this.end(slot, { reason });
   }
@@ -170,7 +171,7 @@ export class Scheduler {
   }
 
   /** A job's own handler failing must not stop the loop that serves all the others. */
-  private end(slot: Slot, result: { reason: FinishReason } | { error: unknown }): void {
+  private end(slot: Slot, result: { reason: ApiFinishReason } | { error: unknown }): void {
     try {
       slot.job.onEnd(result);
     } catch (error) {

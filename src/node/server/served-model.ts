@@ -29,7 +29,7 @@ export interface ServedModel {
   encode(text: string): number[];
   /** A sampler with its own random state (seeded when the request gives a seed); it sees the prompt for the repetition penalty. */
   sampler(request: SamplingRequest, promptIds: readonly number[]): (logits: Float32Array) => number;
-  /** chat: the reply also ends where the model starts a new `User` line (the chat helper's rule). */
+  /** chat: the reply also ends where the model starts a new `User` line (the chat's ReplyFilter rule). */
   replyText(stop: readonly string[], chat: boolean): ReplyText;
   files: ModelFile[];
 }

@@ -7,34 +7,8 @@ import { readJson, sendError, sendJson, setCors } from './http.js';
 import { parseChatRequest, parseCompletionRequest } from './request.js';
 import { Scheduler } from './scheduler.js';
 import type { ServedModel } from './served-model.js';
+import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './options.js';
 import { pagePath, sendFile } from './static.js';
-
-export interface ServerOptions {
-  host: string;
-  port: number;
-  /** When set, /v1/* needs `Authorization: Bearer <apiKey>`. */
-  apiKey?: string;
-  /** Folder of the built chat page (dist/web); undefined: no page. */
-  webDir?: string;
-  maxBodyBytes: number;
-  maxPromptTokens: number;
-  /** Largest max_tokens a request may ask for. */
-  maxTokensLimit: number;
-  /** Sequences decoded together in one forward pass. */
-  maxBatch: number;
-  /** Requests that may wait for a free sequence slot before new ones get 429. */
-  maxQueue: number;
-}
-
-export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
-  host: '127.0.0.1',
-  port: 8080,
-  maxBodyBytes: 1 << 20,
-  maxPromptTokens: 4096,
-  maxTokensLimit: 4096,
-  maxBatch: 32,
-  maxQueue: 256,
-};
 
 export interface RunningServer {
   /** Base URL, e.g. http://127.0.0.1:8080 */

@@ -1,12 +1,15 @@
 // `tinytalk chat`: talk with TinyTalk in the terminal (or through a pipe, one line per message).
 import { Option, type Command } from 'commander';
+import { CHAT_MODES, type ChatMode } from '../../../core/chat/prompt.js';
+import { FIRMWARE_CONTEXT, FIRMWARE_MAX_REPLY, FIRMWARE_TEMPERATURE } from '../../../core/firmware/settings.js';
+import { MODEL_CARD_DEFAULTS as card } from '../../../core/neo/config.js';
 import { decimal, integer, modelOptions, startThreads, threadsOption } from '../options.js';
 
 interface ChatCliOptions {
   model: string;
   tokenizer?: string;
   revision?: string;
-  mode: 'chat' | 'story' | 'raw';
+  mode: ChatMode;
   temperature?: number;
   topK?: number;
   maxReply?: number;
@@ -23,13 +26,13 @@ export function register(program: Command): void {
     .command('chat')
     .description('chat with the model in the terminal (stdin not a terminal: one message per line, one reply per line)');
   modelOptions(command)
-    .addOption(new Option('--mode <mode>', 'chat, story (a summary in, a story out) or raw (continue the text)').choices(['chat', 'story', 'raw']).default('chat'))
-    .option('--temperature <t>', '0 = greedy (default: 0.8 in firmware mode, else the model\'s 0.7)', decimal(0))
-    .option('--top-k <k>', 'sample among the k most likely tokens (reference mode; default the model\'s 40)', integer(0))
-    .option('--max-reply <n>', 'longest reply in tokens, -1 = no limit, -2 = firmware unsafe mode (default 44, as on the device)', integer(-2))
-    .option('--context <n>', 'positions for prompt + reply (default: 80 in firmware mode, else the model\'s)', integer())
+    .addOption(new Option('--mode <mode>', 'chat, story (a summary in, a story out) or raw (continue the text)').choices([...CHAT_MODES]).default(CHAT_MODES[0]))
+    .option('--temperature <t>', `0 = greedy (default: ${FIRMWARE_TEMPERATURE} in firmware mode, else the model's, ${card.temperature})`, decimal(0))
+    .option('--top-k <k>', `sample among the k most likely tokens (reference mode; default: the model's, ${card.topK})`, integer(0))
+    .option('--max-reply <n>', `longest reply in tokens, -1 = no limit, -2 = firmware unsafe mode (default ${FIRMWARE_MAX_REPLY}, as on the device)`, integer(-2))
+    .option('--context <n>', `positions for prompt + reply (default: ${FIRMWARE_CONTEXT} in firmware mode, else the model's)`, integer())
     .option('--seed <n>', 'every reply starts the random stream from this seed (default random)', integer(0))
-    .option('--firmware', 'behave like the device: its numerics and sampler, an 80-token window, its history rules')
+    .option('--firmware', `behave like the device: its numerics and sampler, a ${FIRMWARE_CONTEXT}-token window, its history rules`)
     .option('--stats', 'show tokens per second after each reply (also /stats)')
     .option('--json', 'when stdin is not a terminal, write each reply as one JSON object (text, ids, finish reason, ...)');
   threadsOption(command)

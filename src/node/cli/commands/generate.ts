@@ -1,6 +1,8 @@
 // `tinytalk generate`: continue a prompt, streaming the text (or one JSON object with --json),
 // in float32 reference mode or reproducing the firmware (--firmware).
 import { Option, type Command } from 'commander';
+import { FIRMWARE_CONTEXT, FIRMWARE_TEMPERATURE } from '../../../core/firmware/settings.js';
+import { MODEL_CARD_DEFAULTS as card } from '../../../core/neo/config.js';
 import { decimal, integer, modelOptions, startThreads, threadsOption } from '../options.js';
 
 interface GenerateCliOptions {
@@ -28,15 +30,15 @@ export function register(program: Command): void {
     .description('continue a prompt with the model, streaming the text')
     .requiredOption('--prompt <text>', 'the prompt (a literal <|endoftext|> is the EOS token)');
   modelOptions(command)
-    .option('--max-tokens <n>', 'new tokens at most (default: the model\'s, 64)', integer(0))
-    .option('--temperature <t>', '0 = greedy (default: the model\'s, 0.7; --firmware: the device\'s, 0.8)', decimal(0))
-    .option('--top-k <k>', 'sample among the k most likely tokens, 0 = all (default 40)', integer(0))
-    .option('--top-p <p>', 'nucleus sampling threshold (default 1)', decimal(0))
+    .option('--max-tokens <n>', `new tokens at most (default: the model's, ${card.maxNewTokens})`, integer(0))
+    .option('--temperature <t>', `0 = greedy (default: the model's, ${card.temperature}; --firmware: the device's, ${FIRMWARE_TEMPERATURE})`, decimal(0))
+    .option('--top-k <k>', `sample among the k most likely tokens, 0 = all (default: the model's, ${card.topK})`, integer(0))
+    .option('--top-p <p>', `nucleus sampling threshold (default: the model's, ${card.topP})`, decimal(0))
     .option('--min-p <p>', 'drop tokens below p × the most likely one (default 0)', decimal(0))
-    .option('--repetition-penalty <r>', 'penalize tokens already seen, 1 = off (default 1)', decimal(0))
+    .option('--repetition-penalty <r>', `penalize tokens already seen, 1 = off (default: the model's, ${card.repetitionPenalty})`, decimal(0))
     .option('--seed <s>', 'random seed for reproducible sampling (default random)', integer(0))
     .option('--firmware', 'reproduce the version-2 firmware exactly: device encoding, Q4 float32 math, int8 KV cache, its sampler')
-    .option('--context <n>', 'positions for prompt + output (firmware: KV window, default 80)', integer())
+    .option('--context <n>', `positions for prompt + output (firmware: KV window, default ${FIRMWARE_CONTEXT})`, integer())
     .addOption(new Option('--stop <s...>', 'stop before any of these strings'))
     .option('--json', 'print one JSON object with ids, text, finish reason and timings');
   threadsOption(command)

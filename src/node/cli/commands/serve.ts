@@ -1,5 +1,6 @@
 // `tinytalk serve`: the OpenAI-compatible HTTP API and the chat page, bound to loopback by default.
 import type { Command } from 'commander';
+import { DEFAULT_SERVER_OPTIONS as defaults } from '../../server/options.js';
 import { integer, modelOptions, startThreads, threadsOption } from '../options.js';
 
 interface ServeOptions {
@@ -21,13 +22,13 @@ export function register(program: Command): void {
     .command('serve')
     .description('serve an OpenAI-compatible API (/v1/chat/completions, /v1/completions, /v1/models) and a chat page at /');
   modelOptions(command)
-    .option('--host <host>', 'address to listen on (0.0.0.0 exposes the server to the network)', '127.0.0.1')
-    .option('--port <port>', 'port (0 picks a free one)', integer(0), 8080)
+    .option('--host <host>', 'address to listen on (0.0.0.0 exposes the server to the network)', defaults.host)
+    .option('--port <port>', 'port (0 picks a free one)', integer(0), defaults.port)
     .option('--api-key <key>', 'require `Authorization: Bearer <key>` on /v1/* (default: TINYTALK_API_KEY, else none)')
-    .option('--max-batch <n>', 'sequences decoded together in one forward pass', integer(1), 32)
-    .option('--max-queue <n>', 'requests that may wait for a slot before 429', integer(0), 256)
-    .option('--max-body <bytes>', 'largest request body', integer(1), 1 << 20)
-    .option('--max-tokens <n>', 'largest max_tokens a request may ask for', integer(1), 1024);
+    .option('--max-batch <n>', 'sequences decoded together in one forward pass', integer(1), defaults.maxBatch)
+    .option('--max-queue <n>', 'requests that may wait for a slot before 429', integer(0), defaults.maxQueue)
+    .option('--max-body <bytes>', 'largest request body', integer(1), defaults.maxBodyBytes)
+    .option('--max-tokens <n>', 'largest max_tokens a request may ask for', integer(1), defaults.maxTokensLimit);
   threadsOption(command, 'threads splitting the matrix products of each forward pass (batched decoding gains most)')
     .action(async (options: ServeOptions) => {
       const { loadModel } = await import('../../load.js');

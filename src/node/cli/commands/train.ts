@@ -2,7 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
 import type { TrainOptions } from '../../train/trainer.js';
-import { decimal, integer } from '../options.js';
+import { decimal, DEFAULT_MODEL, integer } from '../options.js';
 
 /** Commander's parse: the trainer's options, some still optional, plus what the command itself handles. */
 type TrainCliOptions = Omit<TrainOptions, 'data' | 'out' | 'resume' | 'fromScratch'> & {
@@ -22,7 +22,7 @@ export function register(program: Command): void {
   program
     .command('train')
     .description("fine-tune a model on your dialogues (loss on the bot's replies, as TinyTalk was trained)")
-    .option('--model <model>', 'starting model: checkpoint directory, .safetensors, firmware .bin (dequantized) or hub id', 'TheREZOR/TinyTalk')
+    .option('--model <model>', 'starting model: checkpoint directory, .safetensors, firmware .bin (dequantized) or hub id', DEFAULT_MODEL)
     .option('--data <file>', 'training data: training text (User:/Bot: lines), .jsonl {"messages": [...]} or .csv conversations')
     .option('--val-data <file>', 'validation data (default: every 20th training sample is held out)')
     .option('--bot-speaker <name>', 'CSV: the speaker whose lines are the bot', 'User 2')
