@@ -1,7 +1,7 @@
 // The byte-level BPE tokenizer behind every loader (CTK2 blob, tokenizer.json, vocab.json +
 // merges.txt): one vocabulary, two encodings (GPT-2's regex + merge rank, or the device's whole-text
 // lowest-result-id rule), decoding through an incremental UTF-8 decoder.
-import { UsageError } from '../errors.js';
+import { checkToken } from '../neo/engine.js';
 import { applyMerges, MergeTable, type MergeStats } from './bpe.js';
 import { EOS_TEXT, gpt2Words } from './pretokenize.js';
 import { utf8Decoder, Utf8StreamDecoder } from './stream.js';
@@ -62,11 +62,11 @@ export class BpeTokenizer implements Tokenizer {
   }
 
   piece(id: number): Uint8Array {
-    return this.v.pieces[this.checkId(id)]!;
+    return this.v.pieces[checkToken(id, this.vocabSize)]!;
   }
 
   decode(ids: readonly number[]): string {
-    const parts = ids.map((id) => this.printed[this.checkId(id)]!);
+    const parts = ids.map((id) => this.printed[checkToken(id, this.vocabSize)]!);
     const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     let at = 0;
     for (const p of parts) {
@@ -77,7 +77,7 @@ export class BpeTokenizer implements Tokenizer {
   }
 
   decoder(): StreamDecoder {
-    return new Utf8StreamDecoder((id) => this.printed[this.checkId(id)]!);
+    return new Utf8StreamDecoder((id) => this.printed[checkToken(id, this.vocabSize)]!);
   }
 
   vocab(): TokenizerVocab {
@@ -107,12 +107,5 @@ export class BpeTokenizer implements Tokenizer {
     const ids = new Int32Array(bytes.length);
     for (let i = 0; i < bytes.length; i++) ids[i] = this.byteIds[bytes[i]!]!;
     return applyMerges(ids, this.table, priority, this.stats);
-  }
-
-  private checkId(id: number): number {
-    if (!(Number.isInteger(id) && id >= 0 && id < this.vocabSize)) {
-      throw new UsageError(`token id ${id} is outside the vocabulary (0..${this.vocabSize - 1})`);
-    }
-    return id;
   }
 }

@@ -5,6 +5,7 @@
 // the classifier tied to wte, and the shifted loss (logits[t] scored against labels[t + 1],
 // label −100 = no loss). Dot products accumulate in float64 (JS numbers) and are stored as float32.
 import { UsageError } from '../errors.js';
+import { checkToken } from '../neo/engine.js';
 import { IGNORE_LABEL as IGNORE } from './data.js';
 import type { ParamLayout } from './params.js';
 
@@ -441,7 +442,7 @@ export function gpt_forward(
   const { hiddenSize: D, intermediateSize: F, vocabSize: V, numHeads: NH, layerNormEpsilon: eps } = c;
   if (B * T > a.B * a.T || T > a.T) throw new UsageError(`batch (${B}, ${T}) exceeds the planned (${a.B}, ${a.T})`);
   for (let i = 0; i < B * T; i++) {
-    if (!(ids[i]! >= 0 && ids[i]! < V)) throw new UsageError(`token id ${ids[i]} is outside the vocabulary (0..${V - 1})`);
+    checkToken(ids[i]!, V);
     const lab = labels[i]!;
     if (lab !== IGNORE && !(lab >= 0 && lab < V)) throw new UsageError(`label ${lab} is outside the vocabulary (0..${V - 1}) and not −100`);
   }

@@ -22,12 +22,19 @@ export const decimal = (min = -Infinity) => (value: string): number => {
 
 export const DEFAULT_MODEL = 'TheREZOR/TinyTalk';
 
+/** What a model reference may be, for help texts. */
+export const MODEL_REF = 'checkpoint directory, .safetensors, firmware .bin, .gguf or hub id owner/name[@revision]';
+
+/** --tokenizer and --revision: which tokenizer, and which revision of a hub model. */
+export function sourceOptions(command: Command): Command {
+  return command
+    .option('--tokenizer <path>', 'tokenizer to use instead of the one beside the model (CTK2 blob, tokenizer.json, vocab.json)')
+    .option('--revision <rev>', 'hub revision (branch, tag or commit)');
+}
+
 /** --model (default the hub's TinyTalk), --tokenizer and --revision: where the model comes from. */
 export function modelOptions(command: Command): Command {
-  return command
-    .option('--model <model>', 'checkpoint directory, .safetensors, firmware .bin or hub id owner/name[@revision]', DEFAULT_MODEL)
-    .option('--tokenizer <path>', 'tokenizer to use instead of the one beside the model')
-    .option('--revision <rev>', 'hub revision (branch, tag or commit)');
+  return sourceOptions(command.option('--model <model>', MODEL_REF, DEFAULT_MODEL));
 }
 
 /** --threads: threads splitting the large matrix products (prompt passes, the classifier, batches). */

@@ -1,25 +1,21 @@
 // `tinytalk chat`: talk with TinyTalk in the terminal (or through a pipe, one line per message).
 import { Option, type Command } from 'commander';
 import { CHAT_MODES, type ChatMode } from '../../../core/chat/prompt.js';
+import type { ChatSettings } from '../../../core/chat/session.js';
 import { FIRMWARE_CONTEXT, FIRMWARE_MAX_REPLY, FIRMWARE_TEMPERATURE } from '../../../core/firmware/settings.js';
 import { MODEL_CARD_DEFAULTS as card } from '../../../core/neo/config.js';
 import { decimal, integer, modelOptions, startThreads, threadsOption } from '../options.js';
 
-interface ChatCliOptions {
+/** Commander's parse: the chat session's settings as flags, plus where the model comes from. */
+type ChatCliOptions = Partial<ChatSettings> & {
   model: string;
   tokenizer?: string;
   revision?: string;
   mode: ChatMode;
-  temperature?: number;
-  topK?: number;
-  maxReply?: number;
-  context?: number;
-  seed?: number;
-  firmware?: boolean;
   stats?: boolean;
   threads: number;
   json?: boolean;
-}
+};
 
 export function register(program: Command): void {
   const command = program
@@ -41,20 +37,8 @@ export function register(program: Command): void {
       const { runRepl } = await import('../../chat/repl.js');
       const model = await loadModel(o.model, { tokenizer: o.tokenizer, revision: o.revision });
       const closeThreads = await startThreads(o.threads);
-      await runRepl(model, {
-        modelName: o.model,
-        stats: o.stats,
-        json: o.json,
-        settings: {
-          mode: o.mode,
-          temperature: o.temperature,
-          topK: o.topK,
-          maxReply: o.maxReply,
-          context: o.context,
-          seed: o.seed,
-          firmware: o.firmware,
-        },
-      });
+      const { mode, temperature, topK, maxReply, context, seed, firmware } = o;
+      await runRepl(model, { modelName: o.model, stats: o.stats, json: o.json, settings: { mode, temperature, topK, maxReply, context, seed, firmware } });
       await closeThreads();
     });
 }

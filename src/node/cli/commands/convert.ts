@@ -3,7 +3,7 @@
 // Hugging Face GPT-Neo directory, or a llama.cpp GGUF (as gpt2).
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../../core/errors.js';
-import { integer } from '../options.js';
+import { integer, MODEL_REF } from '../options.js';
 
 interface ConvertOptions {
   to: string;
@@ -28,7 +28,7 @@ export function register(program: Command): void {
   program
     .command('convert')
     .description('export a model: firmware blobs (Q4_0, pruned vocabulary), a Hugging Face checkpoint, or GGUF')
-    .argument('<model>', 'checkpoint directory, .safetensors file, firmware blob, .gguf file, or hub id')
+    .argument('<model>', MODEL_REF)
     .requiredOption('--to <format>', `output format: ${FORMATS.join(', ')}`)
     .requiredOption('--out <path>', 'output directory (firmware, hf) or file (gguf)')
     .option('--tokenizer <path>', 'tokenizer file to use instead of the one beside the model')

@@ -2,7 +2,7 @@
 // dialogue data, counting only the tokens the fine-tune trained on (bot replies, story bodies);
 // `--compare` puts several models in one table, `--json` prints the numbers.
 import { Option, type Command } from 'commander';
-import { integer, startThreads, threadsOption } from '../options.js';
+import { integer, MODEL_REF, startThreads, threadsOption } from '../options.js';
 
 interface EvalCliOptions {
   model: string;
@@ -19,7 +19,7 @@ export function register(program: Command): void {
   const command = program
     .command('eval')
     .description('loss and perplexity on dialogue data (bot replies only, as the model was trained), and speed')
-    .requiredOption('--model <model>', 'checkpoint directory, .safetensors, firmware blob, .gguf or hub id')
+    .requiredOption('--model <model>', MODEL_REF)
     .requiredOption('--data <file>', 'data in the training format (User:/Bot: lines, <|endoftext|> after each reply), .jsonl or .csv')
     .option('--compare <models...>', 'more models to evaluate on the same data, in one table')
     .option('--tokenizer <path>', 'tokenizer file to use instead of the one beside --model')

@@ -2,27 +2,21 @@
 // in float32 reference mode or reproducing the firmware (--firmware).
 import { Option, type Command } from 'commander';
 import { FIRMWARE_CONTEXT, FIRMWARE_TEMPERATURE } from '../../../core/firmware/settings.js';
+import type { GenerateOptions } from '../../../core/generate/generate.js';
 import { MODEL_CARD_DEFAULTS as card } from '../../../core/neo/config.js';
 import { decimal, integer, modelOptions, startThreads, threadsOption } from '../options.js';
 
-interface GenerateCliOptions {
+/** Commander's parse: generate()'s options as flags, plus where the model comes from. */
+type GenerateCliOptions = Pick<GenerateOptions, 'maxTokens' | 'temperature' | 'topK' | 'topP' | 'minP' | 'repetitionPenalty' | 'firmware' | 'context'> & {
   model: string;
   prompt: string;
   tokenizer?: string;
   revision?: string;
-  maxTokens?: number;
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  minP?: number;
-  repetitionPenalty?: number;
   seed?: number;
-  firmware?: boolean;
-  context?: number;
   stop?: string[];
   threads: number;
   json?: boolean;
-}
+};
 
 export function register(program: Command): void {
   const command = program
@@ -50,18 +44,9 @@ export function register(program: Command): void {
       const controller = new AbortController();
       const onSigint = (): void => controller.abort(new Error('interrupted'));
       process.once('SIGINT', onSigint);
+      const { maxTokens, temperature, topK, topP, minP, repetitionPenalty, seed, firmware, context, stop } = o;
       const stream = generateStream(model, o.prompt, {
-        maxTokens: o.maxTokens,
-        temperature: o.temperature,
-        topK: o.topK,
-        topP: o.topP,
-        minP: o.minP,
-        repetitionPenalty: o.repetitionPenalty,
-        seed: o.seed,
-        firmware: o.firmware,
-        context: o.context,
-        stop: o.stop,
-        signal: controller.signal,
+        maxTokens, temperature, topK, topP, minP, repetitionPenalty, seed, firmware, context, stop, signal: controller.signal,
       });
       let res;
       try {

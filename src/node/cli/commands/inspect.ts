@@ -2,6 +2,7 @@
 // parameter count and every tensor as stored — as a table, or one JSON object with --json.
 import type { Command } from 'commander';
 import type { Model } from '../../../core/neo/model.js';
+import { MODEL_REF, sourceOptions } from '../options.js';
 
 interface InspectOptions {
   tokenizer?: string;
@@ -10,12 +11,11 @@ interface InspectOptions {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('inspect')
     .description('show a model: format, configuration, vocabulary, parameters and tensors')
-    .argument('<model>', 'checkpoint directory, .safetensors file, firmware blob, or hub id owner/name[@revision]')
-    .option('--tokenizer <path>', 'tokenizer file to use instead of the one beside the model')
-    .option('--revision <rev>', 'hub revision (branch, tag or commit)')
+    .argument('<model>', MODEL_REF);
+  sourceOptions(command)
     .option('--json', 'print one JSON object')
     .action(async (ref: string, opts: InspectOptions) => {
       const { loadModel } = await import('../../load.js');

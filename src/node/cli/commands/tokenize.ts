@@ -1,6 +1,6 @@
 // `tinytalk tokenize`: the token ids a model's tokenizer gives a text (GPT-2 or device encoding).
 import type { Command } from 'commander';
-import { DEFAULT_MODEL } from '../options.js';
+import { modelOptions } from '../options.js';
 
 interface TokenizeOptions {
   model: string;
@@ -11,13 +11,11 @@ interface TokenizeOptions {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('tokenize')
     .description("print the token ids of a text, as the model's tokenizer encodes it")
-    .argument('<text>', 'the text (a literal <|endoftext|> becomes the EOS token)')
-    .option('--model <model>', 'checkpoint directory, .safetensors, firmware .bin or hub id', DEFAULT_MODEL)
-    .option('--tokenizer <path>', 'tokenizer to use instead of the one beside the model (CTK2 blob, tokenizer.json, vocab.json)')
-    .option('--revision <rev>', 'hub revision (branch, tag or commit)')
+    .argument('<text>', 'the text (a literal <|endoftext|> becomes the EOS token)');
+  modelOptions(command)
     .option('--firmware', "the device's encoding (no GPT-2 regex split, merges over the whole text)")
     .option('--json', 'print {"ids": [...], "pieces": [...]} instead of the ids')
     .action(async (text: string, options: TokenizeOptions) => {
