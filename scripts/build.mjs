@@ -1,5 +1,5 @@
-// Build: compile the TypeScript (Node + core), check the core is platform-neutral.
-// Later steps (WebAssembly kernels, the web page bundle) are added here in order.
+// Build, in order: the WebAssembly SIMD kernels, the TypeScript (the core checked to be
+// platform-neutral, then Node and core together), and the chat page's bundle.
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 
