@@ -4,6 +4,8 @@
 // 1/sqrt(head_dim) (config.attentionScale), local layers see keys i − window < j ≤ i, gelu_new,
 // the classifier tied to wte, and the shifted loss (logits[t] scored against labels[t + 1],
 // label −100 = no loss). Dot products accumulate in float64 (JS numbers) and are stored as float32.
+// The snake_case names (encoder_forward, gpt_backward, …) are llm.c's, kept on purpose so the two
+// read side by side; the parameters' offsets use the names of NeoWeights (ln1.weight, q, fcBias …).
 import { UsageError } from '../errors.js';
 import { checkToken } from '../neo/engine.js';
 import { IGNORE_LABEL as IGNORE } from './data.js';

@@ -6,7 +6,7 @@ import { dequantize } from '../formats/quant.js';
 import type { NeoConfig } from '../neo/config.js';
 import { buildNeoModel, getParameter, neoParameters } from '../neo/parameters.js';
 import type { Matrix } from '../neo/tensor.js';
-import type { NeoLayer, NeoModel, NeoWeights } from '../neo/weights.js';
+import type { NeoModel, NeoWeights } from '../neo/weights.js';
 
 export interface ParamTensor {
   name: string; // Hugging Face name, e.g. transformer.h.0.mlp.c_fc.weight
@@ -15,10 +15,7 @@ export interface ParamTensor {
   size: number;
 }
 
-/** Offsets of one layer's tensors in the flat buffer (the names of NeoLayerWeights). */
-export type LayerOffsets = NeoLayer<number, number>;
-
-/** Where each tensor starts in the flat buffer, under the names of NeoWeights: wte (V, D) is also the tied classifier. */
+/** Where each tensor starts in the flat buffer, under the names of NeoWeights (wte (V, D) is also the tied classifier). */
 export interface ParamLayout extends NeoModel<number, number> {
   config: NeoConfig;
   tensors: ParamTensor[];
