@@ -64,7 +64,8 @@ async function loadFile(path: string, options: LoadOptions): Promise<Model> {
 
 async function loadDirectory(dir: string, options: LoadOptions): Promise<Model> {
   const choice = modelAmong(await headsIn(dir));
-  if ('found' in choice) return choice.found === HF_FILES.config ? loadHf(dir, dir, options) : loadFirmware(choice.found, options);
+  if ('checkpoint' in choice) return loadHf(dir, dir, options);
+  if ('found' in choice) return loadFirmware(choice.found, options);
   throw new FormatError(
     dir,
     'contents',

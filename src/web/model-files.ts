@@ -21,7 +21,7 @@ export function modelFromNamedFiles(picked: NamedFile[]): Model {
     return undefined;
   };
   if ('candidates' in model && model.candidates.length > 1) throw new UsageError(`several firmware models (${model.candidates.join(', ')}): pick one`);
-  if ('found' in model && model.found !== HF_FILES.config) {
+  if ('found' in model) {
     const ctk2 = tokenizerOf(model.found);
     if (!ctk2) throw new UsageError(`${model.found} is a firmware model: pick its tokenizer blob (CTK2) too`);
     return modelFromCrdp(byName(model.found)!.bytes, ctk2.bytes, model.found, ctk2.name);

@@ -15,7 +15,7 @@ import { buildNeoModel, getParameter, isLayerField, neoParameter, type LayerFiel
 import { QBLOCK, type Matrix, type Q4Matrix } from '../neo/tensor.js';
 import type { NeoWeights } from '../neo/weights.js';
 import { CTK2_MAX_VOCAB } from './ctk2.js';
-import { quantizeMatrix, readBlocks, writeBlocks } from './quant.js';
+import { BLOCK_BYTES, quantizeMatrix, readBlocks, writeBlocks } from './quant.js';
 
 export const CRDP_MAGIC = 'CRDP';
 export const CRDP_HEADER_BYTES = 64;
@@ -85,7 +85,7 @@ export interface CrdpSection {
  * the row's bf16 scales (padded to 16 bytes), then its 16-byte nibble groups. */
 export function q4RowBytes(cols: number, version: CrdpVersion): number {
   const nb = cols / QBLOCK;
-  return version === 2 ? nb * 18 : alignUp(2 * nb, 16) + 16 * nb;
+  return version === 2 ? nb * BLOCK_BYTES.q4_0 : alignUp(2 * nb, 16) + 16 * nb;
 }
 
 /** Where every section lies, from the header alone (plain numbers: no allocation, no overflow). */
@@ -100,6 +100,7 @@ export function crdpLayout(h: CrdpHeader): { sections: CrdpSection[]; end: numbe
     const rows = shape.slice(0, -1).reduce((a, d) => a * d, 1);
     if (type === 'Q4_0' && h.version === 3 && sections[sections.length - 1]?.type === 'F32') at = alignUp(at, 16);
     const bytes = type === 'F32' ? 4 * rows * cols : rows * q4RowBytes(cols, h.version);
+    // one name for the stacked section: h.*.ln_1.weight
     sections.push({ name: `transformer.${p.name.replace(/^h\.0\./, 'h.*.')}`, shape, type, offset: at, bytes });
     at += bytes;
   }

@@ -26,15 +26,16 @@ const stem = (name: string): string => baseName(name).replace(/(.)\.[^.]*$/, '$1
 
 const byName = (a: FileHead, b: FileHead): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
+/** One file chosen, or the candidates when there is none or no way to tell them apart. */
 export type Choice = { found: string } | { candidates: string[] };
 
 /**
  * The model in a set of files (a directory's, or files picked together): a Hugging Face
- * checkpoint when config.json is among them (found: HF_FILES.config), else the one firmware model blob.
- * Without one, or with several blobs, the candidates (none, or the blobs) instead.
+ * checkpoint when config.json is among them, else the one firmware model blob (found), else the
+ * firmware blobs there are (none, or several).
  */
-export function modelAmong(files: readonly FileHead[]): Choice {
-  if (files.some((f) => baseName(f.name) === HF_FILES.config)) return { found: HF_FILES.config };
+export function modelAmong(files: readonly FileHead[]): { checkpoint: true } | Choice {
+  if (files.some((f) => baseName(f.name) === HF_FILES.config)) return { checkpoint: true };
   const blobs = files.filter((f) => fileFormat(f) === 'crdp').sort(byName).map((f) => f.name);
   return blobs.length === 1 ? { found: blobs[0]! } : { candidates: blobs };
 }
