@@ -69,6 +69,17 @@ function writeString(out: ByteWriter, s: string): void {
   out.bytes(b);
 }
 
+type ScalarKind = 'u32' | 'i32' | 'f32' | 'bool' | 'string';
+
+/** The value types tinytalk writes: their GGUF type code and how one value is written. */
+const SCALAR_WRITERS: { [K in ScalarKind]: [type: number, write: (out: ByteWriter, v: Extract<GgufValue, { type: K }>['value']) => void] } = {
+  u32: [T.U32, (out, v) => out.u32(v)],
+  i32: [T.I32, (out, v) => out.i32(v)],
+  f32: [T.F32, (out, v) => out.f32(v)],
+  bool: [T.BOOL, (out, v) => out.u8(v ? 1 : 0)],
+  string: [T.STRING, writeString],
+};
+
 export function writeGguf(metadata: ReadonlyArray<readonly [string, GgufValue]>, tensors: readonly GgufTensor[]): Uint8Array {
   const out = new ByteWriter();
   out.bytes(new TextEncoder().encode(GGUF_MAGIC));
@@ -77,39 +88,15 @@ export function writeGguf(metadata: ReadonlyArray<readonly [string, GgufValue]>,
   out.u64(metadata.length);
   for (const [key, v] of metadata) {
     writeString(out, key);
-    switch (v.type) {
-      case 'u32':
-        out.u32(T.U32);
-        out.u32(v.value);
-        break;
-      case 'i32':
-        out.u32(T.I32);
-        out.i32(v.value);
-        break;
-      case 'f32':
-        out.u32(T.F32);
-        out.f32(v.value);
-        break;
-      case 'bool':
-        out.u32(T.BOOL);
-        out.u8(v.value ? 1 : 0);
-        break;
-      case 'string':
-        out.u32(T.STRING);
-        writeString(out, v.value);
-        break;
-      case 'string[]':
-        out.u32(T.ARRAY);
-        out.u32(T.STRING);
-        out.u64(v.value.length);
-        for (const s of v.value) writeString(out, s);
-        break;
-      case 'i32[]':
-        out.u32(T.ARRAY);
-        out.u32(T.I32);
-        out.u64(v.value.length);
-        for (const x of v.value) out.i32(x);
-        break;
+    const [type, write] = SCALAR_WRITERS[v.type.replace('[]', '') as ScalarKind];
+    if (Array.isArray(v.value)) {
+      out.u32(T.ARRAY);
+      out.u32(type);
+      out.u64(v.value.length);
+      for (const item of v.value) write(out, item as never);
+    } else {
+      out.u32(type);
+      write(out, v.value as never);
     }
   }
   let offset = 0;
