@@ -9,6 +9,7 @@ import { FormatError } from '../errors.js';
 import { BOT_PREFIX, STORY_CUE, USER_PREFIX, userTurn, type Exchange } from '../formats/dialogue.js';
 import type { EncodeOptions, Tokenizer } from '../neo/tokenizer.js';
 import { EOS_TEXT } from '../tokenizer/pretokenize.js';
+import { selectRows, type RowRange } from './rows.js';
 
 /** Label of a position that carries no loss (PyTorch's ignore_index). */
 export const IGNORE_LABEL = -100;
@@ -34,6 +35,8 @@ export interface ParseOptions {
   format?: DataFormat;
   /** CSV: which speaker is the bot ("User 2" by default). */
   botSpeaker?: string;
+  /** Only these records (CSV rows, JSONL lines, text records), counted before parsing. */
+  rows?: RowRange;
 }
 
 function skip(out: ParsedData, reason: string): void {
@@ -55,9 +58,9 @@ export function detectFormat(file: string): DataFormat {
 export function parseData(text: string, file: string, options: ParseOptions = {}): ParsedData {
   const format = options.format ?? detectFormat(file);
   const normalized = text.replace(/\r\n?/g, '\n');
-  if (format === 'jsonl') return parseJsonl(normalized, file);
-  if (format === 'csv') return parseCsvConversations(normalized, file, options.botSpeaker ?? 'User 2');
-  return parseTrainingText(normalized);
+  if (format === 'jsonl') return parseJsonl(normalized, file, options.rows);
+  if (format === 'csv') return parseCsvConversations(normalized, file, options.botSpeaker ?? 'User 2', options.rows);
+  return parseTrainingText(normalized, file, options.rows);
 }
 
 // ----------------------------------------------------------------------------
@@ -88,10 +91,10 @@ export function parseRecord(record: string): Sample | string {
   return { kind: 'story', prompt: body.slice(0, cut), text: body.slice(cut) };
 }
 
-export function parseTrainingText(text: string): ParsedData {
+export function parseTrainingText(text: string, file = 'text', rows?: RowRange): ParsedData {
   const out: ParsedData = { samples: [], skipped: {} };
-  for (const record of text.split('\n\n')) {
-    if (record.trim() === '') continue; // 7.2: empty pieces are dropped, not samples
+  const records = text.split('\n\n').filter((r) => r.trim() !== ''); // 7.2: empty pieces are dropped, not samples
+  for (const record of selectRows(records, rows, file, 'records')) {
     const s = parseRecord(record.replace(/^\n+|\n+$/g, ''));
     if (typeof s === 'string') skip(out, s);
     else out.samples.push(s);
@@ -132,12 +135,13 @@ function exchangesFromTurns(turns: Turn[]): Exchange[] {
 // ----------------------------------------------------------------------------
 // JSONL: {"messages": [{"role": "user" | "assistant" | "system", "content": "…"}]}
 
-export function parseJsonl(text: string, file: string): ParsedData {
+export function parseJsonl(text: string, file: string, rows?: RowRange): ParsedData {
   const out: ParsedData = { samples: [], skipped: {} };
   const lines = text.split('\n');
+  // (line, its 0-based number in the file) for the non-blank lines the range selects
+  const records = selectRows(lines.flatMap((line, n) => (line.trim() === '' ? [] : [[line, n] as const])), rows, file, 'lines');
   let parsedAny = false;
-  lines.forEach((line, n) => {
-    if (line.trim() === '') return;
+  records.forEach(([line, n]) => {
     let obj: unknown;
     try {
       obj = JSON.parse(line);
@@ -168,7 +172,7 @@ export function parseJsonl(text: string, file: string): ParsedData {
     if (exchanges.length === 0) skip(out, 'no user message followed by an assistant reply');
     else out.samples.push({ kind: 'chat', exchanges });
   });
-  if (!parsedAny && lines.some((l) => l.trim() !== '')) {
+  if (!parsedAny && records.length > 0) {
     throw new FormatError(file, 'line 1', 'one JSON object per line ({"messages": [...]})', 'no valid JSON line');
   }
   return out;
@@ -220,10 +224,10 @@ export function parseCsv(text: string, file: string): string[][] {
 
 const SPEAKER_LINE = /^([^:\n]{1,40}):\s?(.*)$/;
 
-export function parseCsvConversations(text: string, file: string, botSpeaker: string): ParsedData {
+export function parseCsvConversations(text: string, file: string, botSpeaker: string, range?: RowRange): ParsedData {
   const rows = parseCsv(text, file);
   if (rows.length < 2) throw new FormatError(file, 'rows', 'a header row and at least one conversation', `${rows.length} row(s)`);
-  const body = rows.slice(1);
+  const body = selectRows(rows.slice(1), range, file, 'conversations');
   // the conversation column: the one whose cells most often have a line starting with the bot speaker
   const prefix = `${botSpeaker}:`;
   const header = rows[0]!;

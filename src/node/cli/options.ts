@@ -1,6 +1,7 @@
 // Option parsers and option groups several commands share, so a flag reads, checks and explains
 // itself the same way in every command.
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { parseRowRange, type RowRange } from '../../core/train/rows.js';
 
 /** Commander parser: an integer ≥ min. */
 export const integer = (min = Number.MIN_SAFE_INTEGER) => (value: string): number => {
@@ -18,6 +19,15 @@ export const decimal = (min = -Infinity) => (value: string): number => {
     throw new InvalidArgumentError(min === -Infinity ? 'expected a number' : `expected a number >= ${min}`);
   }
   return n;
+};
+
+/** Commander parser: a record range FROM:TO of a data file (--rows). */
+export const rowRange = (value: string): RowRange => {
+  try {
+    return parseRowRange(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 };
 
 export const DEFAULT_MODEL = 'TheREZOR/TinyTalk';

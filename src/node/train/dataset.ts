@@ -2,6 +2,7 @@
 import { basename } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import type { Tokenizer } from '../../core/neo/tokenizer.js';
+import type { RowRange } from '../../core/train/rows.js';
 import {
   dataReport, encodeSample, packSequences, parseData, splitValidation, type DataReport, type Packed, type ParsedData,
 } from '../../core/train/data.js';
@@ -10,6 +11,10 @@ import { readText } from '../files.js';
 export interface DataOptions {
   data: string;
   valData?: string;
+  /** Records of --data to train on (all when undefined). */
+  rows?: RowRange;
+  /** Records of the validation file (--val-data, or --data itself) to validate on. */
+  valRows?: RowRange;
   botSpeaker: string;
   seqLen: number;
   /** Share of the training samples held out when no validation file is given. */
@@ -23,23 +28,24 @@ export interface PreparedData {
   valReport: DataReport;
 }
 
-async function readParsed(file: string, botSpeaker: string): Promise<ParsedData> {
-  return parseData(await readText(file), file, { botSpeaker });
+async function readParsed(file: string, botSpeaker: string, rows: RowRange | undefined): Promise<ParsedData> {
+  return parseData(await readText(file), file, { botSpeaker, rows });
 }
 
 export async function prepareData(tok: Tokenizer, o: DataOptions): Promise<PreparedData> {
-  const all = await readParsed(o.data, o.botSpeaker);
+  const all = await readParsed(o.data, o.botSpeaker, o.rows);
   if (all.samples.length === 0) throw new UsageError(`${o.data}: no usable training samples (${JSON.stringify(all.skipped)})`);
   let trainParsed: ParsedData = all;
   let valParsed: ParsedData;
-  if (o.valData) valParsed = await readParsed(o.valData, o.botSpeaker);
+  const valFile = o.valData ?? (o.valRows ? o.data : undefined);
+  if (valFile) valParsed = await readParsed(valFile, o.botSpeaker, o.valRows);
   else {
     if (all.samples.length < 2) throw new UsageError(`${o.data}: one sample cannot be split into training and validation; give --val-data`);
     const { train, val } = splitValidation(all.samples, o.valFraction);
     trainParsed = { samples: train, skipped: all.skipped };
     valParsed = { samples: val, skipped: {} };
   }
-  if (valParsed.samples.length === 0) throw new UsageError(`${o.valData ?? o.data}: no usable validation samples`);
+  if (valParsed.samples.length === 0) throw new UsageError(`${valFile ?? o.data}: no usable validation samples`);
   const pack = (p: ParsedData) => packSequences(p.samples.map((s) => encodeSample(s, tok)), o.seqLen, tok.eosId);
   const train = pack(trainParsed);
   const val = pack(valParsed);
