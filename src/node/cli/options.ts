@@ -3,11 +3,12 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { parseRowRange, type RowRange } from '../../core/train/rows.js';
 
-/** Commander parser: an integer ≥ min. */
-export const integer = (min = Number.MIN_SAFE_INTEGER) => (value: string): number => {
+/** Commander parser: an integer from min to max. */
+export const integer = (min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER) => (value: string): number => {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isSafeInteger(n) || n < min) {
-    throw new InvalidArgumentError(min === Number.MIN_SAFE_INTEGER ? 'expected an integer' : `expected an integer >= ${min}`);
+  if (value.trim() === '' || !Number.isSafeInteger(n) || n < min || n > max) {
+    const range = max !== Number.MAX_SAFE_INTEGER ? ` from ${min} to ${max}` : min !== Number.MIN_SAFE_INTEGER ? ` >= ${min}` : '';
+    throw new InvalidArgumentError(`expected an integer${range}`);
   }
   return n;
 };

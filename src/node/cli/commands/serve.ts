@@ -23,7 +23,7 @@ export function register(program: Command): void {
     .description('serve an OpenAI-compatible API (/v1/chat/completions, /v1/completions, /v1/models) and a chat page at /');
   modelOptions(command)
     .option('--host <host>', 'address to listen on (0.0.0.0 exposes the server to the network)', defaults.host)
-    .option('--port <port>', 'port (0 picks a free one)', integer(0), defaults.port)
+    .option('--port <port>', 'port (0 picks a free one)', integer(0, 65535), defaults.port)
     .option('--api-key <key>', 'require `Authorization: Bearer <key>` on /v1/* (default: TINYTALK_API_KEY, else none)')
     .option('--max-batch <n>', 'sequences decoded together in one forward pass', integer(1), defaults.maxBatch)
     .option('--max-queue <n>', 'requests that may wait for a slot before 429', integer(0), defaults.maxQueue)
