@@ -8,6 +8,7 @@
 import { UsageError } from '../errors.js';
 import { firmwareAttentionWasm } from '../kernels/firmware-attention.js';
 import { activationArray } from '../kernels/matmul.js';
+import { neoForm } from '../formats/neo-form.js';
 import { dequantizeRow } from '../formats/quant.js';
 import type { NeoConfig } from '../neo/config.js';
 import { checkDecode, checkRewind, checkToken, type Engine, type PrefillOptions, type Sequence } from '../neo/engine.js';
@@ -70,8 +71,7 @@ export class FirmwareEngine implements Engine {
   private readonly rowTok: Int32Array; // (N)
 
   constructor(model: { config: NeoConfig; weights: NeoWeights }, options: FirmwareOptions = {}) {
-    const c = model.config;
-    const w = model.weights;
+    const { config: c, weights: w } = neoForm(model.config, model.weights); // a GGUF's GPT-2 form as the device holds it
     this.config = c;
     const ctx = options.context ?? Math.min(FIRMWARE_CONTEXT, c.maxPositions);
     if (!Number.isInteger(ctx) || ctx < 2 || ctx > c.maxPositions) {
@@ -83,7 +83,6 @@ export class FirmwareEngine implements Engine {
     this.wpe = w.wpe;
     this.lnF = w.lnF;
     this.layers = w.layers.map((l, i) => {
-      if (l.qkvBias) throw new UsageError(`firmware mode has no q/k/v biases, but layer ${i} has them`);
       return {
         ln1: l.ln1,
         q: q4(l.q, `layer ${i} q`),

@@ -15,6 +15,7 @@ import { buildNeoModel, getParameter, isLayerField, neoParameter, type LayerFiel
 import { QBLOCK, type Matrix, type Q4Matrix } from '../neo/tensor.js';
 import type { NeoWeights } from '../neo/weights.js';
 import { CTK2_MAX_VOCAB } from './ctk2.js';
+import { neoForm } from './neo-form.js';
 import { BLOCK_BYTES, quantizeMatrix, readBlocks, writeBlocks } from './quant.js';
 
 export const CRDP_MAGIC = 'CRDP';
@@ -244,9 +245,6 @@ function crdpHeaderFor(config: NeoConfig, weights: NeoWeights, version: CrdpVers
   const refuse = (why: string) => {
     throw new UsageError(`cannot write a firmware blob: ${why}`);
   };
-  if (config.attentionScale !== 1 || weights.layers.some((l) => l.qkvBias)) {
-    refuse('the model has attention scaling or q/k/v biases (a GPT-2 re-expression); the firmware runs GPT-Neo only');
-  }
   if (D % QBLOCK !== 0 || F % QBLOCK !== 0) refuse(`hidden size ${D} and MLP size ${F} must be multiples of ${QBLOCK}`);
   if (D % config.numHeads !== 0) refuse(`hidden size ${D} is not a multiple of ${config.numHeads} heads`);
   if (P > config.windowSize) refuse(`${P} positions exceed the local-attention window ${config.windowSize}, which the firmware does not implement (use --max-positions)`);
@@ -270,8 +268,9 @@ function crdpHeaderOf(config: NeoConfig, vocabSize: number, seqLen: number, vers
   };
 }
 
-/** The blob for a GPT-Neo model (quantizing every matrix to Q4_0 with a bf16 scale). */
-export function writeCrdp(config: NeoConfig, weights: NeoWeights, version: CrdpVersion = 2): Uint8Array {
+/** The blob for a GPT-Neo model, or its GPT-2 form (quantizing every matrix to Q4_0 with a bf16 scale). */
+export function writeCrdp(model: NeoConfig, modelWeights: NeoWeights, version: CrdpVersion = 2): Uint8Array {
+  const { config, weights } = neoForm(model, modelWeights);
   const h = crdpHeaderFor(config, weights, version);
   const { sections, end } = crdpLayout(h);
   const out = new ByteWriter(end);

@@ -2,11 +2,12 @@
 // (`transformer.` prefix optional) into NeoWeights, and written in checkpoint order as
 // transformers' save_pretrained lays them out. The names and shapes are neo/parameters.ts's.
 import { f32ToBf16, f32ToF16 } from '../bytes/halfs.js';
-import { FormatError, UsageError } from '../errors.js';
+import { FormatError } from '../errors.js';
 import type { NeoConfig } from '../neo/config.js';
 import { buildNeoModel, getParameter, neoParameters } from '../neo/parameters.js';
 import type { Matrix } from '../neo/tensor.js';
 import type { NeoWeights } from '../neo/weights.js';
+import { neoForm } from './neo-form.js';
 import { dequantize } from './quant.js';
 import { tensorFloat32, tensorMatrix, type Safetensors, type SafetensorsDtype, type TensorToWrite } from './safetensors.js';
 
@@ -30,24 +31,15 @@ export function neoWeightsFromSafetensors(st: Safetensors, config: NeoConfig): N
   }) as NeoWeights;
 }
 
-/**
- * The weights under GPT-Neo's names. GPT-Neo has no attention scaling and no q/k/v biases: a
- * model re-expressed as GPT-2 (attentionScale ≠ 1) has its scale folded back into q, and is
- * refused if its q/k/v biases are not all zero.
- */
-export function neoTensors(c: NeoConfig, w: NeoWeights, dtype: SafetensorsDtype): TensorToWrite[] {
+/** The weights under GPT-Neo's names; a model in GPT-2 form is first turned back into GPT-Neo's (neo-form.ts). */
+export function neoTensors(config: NeoConfig, weights: NeoWeights, dtype: SafetensorsDtype): TensorToWrite[] {
+  const { config: c, weights: w } = neoForm(config, weights);
   const encode = (x: Float32Array): Float32Array | Uint16Array =>
     dtype === 'F32' ? x : Uint16Array.from(x, dtype === 'F16' ? f32ToF16 : f32ToBf16);
-  w.layers.forEach((l, i) => {
-    if (l.qkvBias && [l.qkvBias.q, l.qkvBias.k, l.qkvBias.v].some((b) => b.some((x) => x !== 0))) {
-      throw new UsageError(`layer ${i} has non-zero q/k/v biases, which GPT-Neo cannot hold`);
-    }
-  });
   const sizes = { V: w.wte.rows, D: c.hiddenSize, F: c.intermediateSize, P: w.wpe.length / c.hiddenSize };
   return neoParameters(c.numLayers).map((p) => {
     const value = getParameter(w, p);
-    let x = p.matrix ? dequantize(value as Matrix) : (value as Float32Array);
-    if (p.field === 'q' && c.attentionScale !== 1) x = x.map((v) => Math.fround(v * c.attentionScale));
+    const x = p.matrix ? dequantize(value as Matrix) : (value as Float32Array);
     return { name: `transformer.${p.name}`, dtype, shape: p.shape(sizes), data: encode(x) };
   });
 }
