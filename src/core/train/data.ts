@@ -5,7 +5,7 @@
 // Formats read: the training text (`User: …` / `Bot: …<|endoftext|>` lines, samples separated by a
 // blank line, story records too), JSONL chat exports ({"messages": [{role, content}]}) and CSV
 // conversations (`User 1:` / `User 2:` lines in one column; the caller names the bot speaker).
-import { FormatError } from '../errors.js';
+import { FormatError, UsageError } from '../errors.js';
 import { BOT_PREFIX, STORY_CUE, USER_PREFIX, userTurn, type Exchange } from '../formats/dialogue.js';
 import type { EncodeOptions, Tokenizer } from '../neo/tokenizer.js';
 import { EOS_TEXT } from '../tokenizer/pretokenize.js';
@@ -66,7 +66,17 @@ export function parseData(text: string, file: string, options: ParseOptions = {}
 // ----------------------------------------------------------------------------
 // the training text format (chat_train.txt / chat_val.txt)
 
-/** One record of the training text: a chat sample (starts with `User: `) or a story record. */
+/** What a story record starts with when it has no summary (7.2: such records are trained whole). */
+const STORY_START = 'Story:';
+
+/** A "Name: " at the start of a line, for saying which speakers a file holds instead of User/Bot. */
+const SPEAKER_LINE = /^([^:\n]{1,40}):\s?(.*)$/;
+
+/**
+ * One record of the training text: a chat sample (starts with `User: `) or a story record (holds
+ * `\nStory:` or starts with `Story:`). Other text is no sample: scoring it as a story would
+ * silently measure something else than the model was trained on.
+ */
 export function parseRecord(record: string): Sample | string {
   if (record.startsWith(USER_PREFIX)) {
     const lines = record.split('\n');
@@ -86,7 +96,14 @@ export function parseRecord(record: string): Sample | string {
   if (body.endsWith(EOS_TEXT)) body = body.slice(0, -EOS_TEXT.length);
   if (body.trim() === '') return 'empty record';
   const at = body.indexOf(STORY_CUE);
-  if (at < 0) return { kind: 'story', prompt: '', text: body };
+  if (at < 0 && body.startsWith(STORY_START)) return { kind: 'story', prompt: '', text: body };
+  if (at < 0) {
+    const speaker = SPEAKER_LINE.exec(body.split('\n', 1)[0]!)?.[1];
+    // a speaker's name is a word or three ("Alice", "User 2"); a longer head is a sentence with a colon
+    return speaker === undefined || speaker.trim().split(/\s+/).length > 3
+      ? 'plain text, neither "User:"/"Bot:" lines nor a "Story:" record'
+      : `lines start with "${speaker}:", not "User:"/"Bot:"`;
+  }
   const cut = at + STORY_CUE.length;
   return { kind: 'story', prompt: body.slice(0, cut), text: body.slice(cut) };
 }
@@ -222,8 +239,6 @@ export function parseCsv(text: string, file: string): string[][] {
   return rows;
 }
 
-const SPEAKER_LINE = /^([^:\n]{1,40}):\s?(.*)$/;
-
 export function parseCsvConversations(text: string, file: string, botSpeaker: string, range?: RowRange): ParsedData {
   const rows = parseCsv(text, file);
   if (rows.length < 2) throw new FormatError(file, 'rows', 'a header row and at least one conversation', `${rows.length} row(s)`);
@@ -257,6 +272,19 @@ export function parseCsvConversations(text: string, file: string, botSpeaker: st
     else out.samples.push({ kind: 'chat', exchanges });
   }
   return out;
+}
+
+/**
+ * The error for a file that gave no sample: what was looked for, what was found instead, and
+ * how to write dialogue that TinyTalk can learn from or be scored on.
+ */
+export function noSamplesError(file: string, parsed: ParsedData): UsageError {
+  const skipped = Object.entries(parsed.skipped).map(([why, n]) => `${n} × ${why}`).join('; ');
+  return new UsageError(
+    `no User:/Bot: exchanges found in ${file}${skipped ? ` (skipped: ${skipped})` : ' (it is empty)'}. ` +
+      'Give training text (User: … / Bot: … lines, a blank line between conversations), ' +
+      'a .jsonl of {"messages": [...]}, or a .csv of conversations with --bot-speaker naming the bot',
+  );
 }
 
 // ----------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import { UsageError } from '../../core/errors.js';
 import type { Tokenizer } from '../../core/neo/tokenizer.js';
 import type { RowRange } from '../../core/train/rows.js';
 import {
-  dataReport, encodeSample, packSequences, parseData, splitValidation, type DataReport, type Packed, type ParsedData,
+  dataReport, encodeSample, noSamplesError, packSequences, parseData, splitValidation, type DataReport, type Packed, type ParsedData,
 } from '../../core/train/data.js';
 import { readText } from '../files.js';
 
@@ -34,7 +34,7 @@ async function readParsed(file: string, botSpeaker: string, rows: RowRange | und
 
 export async function prepareData(tok: Tokenizer, o: DataOptions): Promise<PreparedData> {
   const all = await readParsed(o.data, o.botSpeaker, o.rows);
-  if (all.samples.length === 0) throw new UsageError(`${o.data}: no usable training samples (${JSON.stringify(all.skipped)})`);
+  if (all.samples.length === 0) throw noSamplesError(o.data, all);
   let trainParsed: ParsedData = all;
   let valParsed: ParsedData;
   const valFile = o.valData ?? (o.valRows ? o.data : undefined);
@@ -45,7 +45,7 @@ export async function prepareData(tok: Tokenizer, o: DataOptions): Promise<Prepa
     trainParsed = { samples: train, skipped: all.skipped };
     valParsed = { samples: val, skipped: {} };
   }
-  if (valParsed.samples.length === 0) throw new UsageError(`${valFile ?? o.data}: no usable validation samples`);
+  if (valParsed.samples.length === 0) throw noSamplesError(valFile ?? o.data, valParsed);
   const pack = (p: ParsedData) => packSequences(p.samples.map((s) => encodeSample(s, tok)), o.seqLen, tok.eosId);
   const train = pack(trainParsed);
   const val = pack(valParsed);

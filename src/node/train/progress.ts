@@ -24,8 +24,15 @@ export function progressReporter(verbose: boolean): { events: TrainEvents; stop(
       if (verbose && !bar) say(`step ${step}: validation loss ${loss.toFixed(4)}`);
       else bar?.update({ val: loss.toFixed(3) });
     },
+    extend(from, to, lr) {
+      say(
+        `extending the run to ${to} steps: the learning-rate schedule (warm-up, then cosine decay to its minimum) ` +
+          `is recomputed for ${to} steps, so step ${from + 1} runs at lr ${lr.toPrecision(3)}`,
+      );
+    },
     start(state) {
-      say(`training ${state.totalSteps} steps from step ${state.step}: batch ${state.batch} × ${state.accum} × ${state.seqLen} tokens, ${state.threads} thread(s), lr ${state.lr}, warm-up ${state.warmup}`);
+      const what = state.step === 0 ? `training ${state.totalSteps} steps` : `training steps ${state.step + 1} to ${state.totalSteps} (resumed)`;
+      say(`${what}: batch ${state.batch} × ${state.accum} × ${state.seqLen} tokens, ${state.threads} thread(s), lr ${state.lr}, warm-up ${state.warmup}`);
       if (!verbose) return;
       bar = new cliProgress.SingleBar(
         {

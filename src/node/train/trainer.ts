@@ -1,9 +1,10 @@
 // The training loop: load (or resume), measure the validation loss, run clipped AdamW steps over
 // shuffled blocks on the thread pool, log metrics, draw the loss curve, checkpoint atomically.
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { UsageError } from '../../core/errors.js';
+import { neoForm } from '../../core/formats/neo-form.js';
 import type { Model } from '../../core/neo/model.js';
 import type { Packed } from '../../core/train/data.js';
 import { countTargets } from '../../core/train/gpt.js';
@@ -16,7 +17,7 @@ import { lossCurveSvg, type CurvePoint } from '../../core/train/plot.js';
 import { deriveSeed, mulberry32, permutation } from '../../core/train/rng.js';
 import { pathKind, writeFileAtomic } from '../files.js';
 import { loadModel } from '../load.js';
-import { existingCheckpoint, loadOptimizer, loadTrainingState, saveCheckpoint, type TrainingState } from './checkpoint.js';
+import { checkpointDir, existingCheckpoint, loadOptimizer, loadTrainingState, saveCheckpoint, type TrainingState } from './checkpoint.js';
 import { fingerprint, prepareData, type PreparedData } from './dataset.js';
 import { TrainPool } from './pool.js';
 
@@ -26,6 +27,7 @@ export interface TrainOptions {
   valData?: string;
   botSpeaker: string;
   out: string;
+  /** Optimizer steps; with resume, a larger number extends a run (its schedule recomputed for the new total). */
   steps?: number;
   epochs: number;
   lr: number;
@@ -34,6 +36,8 @@ export interface TrainOptions {
   seqLen: number;
   threads: number;
   resume: boolean;
+  /** Replace a run already in `out` (without resume). */
+  force?: boolean;
   seed: number;
   warmup?: number;
   weightDecay: number;
@@ -58,6 +62,8 @@ export interface StepMetrics {
 
 export interface TrainEvents {
   data?(d: PreparedData): void;
+  /** A resumed run given a new --steps: its schedule now ends at `to`, and step `from` + 1 runs at `lr`. */
+  extend?(from: number, to: number, lr: number): void;
   start?(state: TrainingState): void;
   step?(m: StepMetrics, state: TrainingState): void;
   validation?(step: number, loss: number): void;
@@ -65,6 +71,8 @@ export interface TrainEvents {
 }
 
 export interface TrainResult {
+  /** A resumed run that had already done all its steps: nothing was trained. */
+  complete: boolean;
   valLossBefore: number;
   valLossAfter: number;
   trainTokensPerSecond: number;
@@ -75,6 +83,17 @@ export interface TrainResult {
 }
 
 const MIN_LR = 1e-5;
+
+const METRICS_FILE = 'metrics.jsonl';
+const CURVE_FILE = 'loss-curve.svg';
+
+/** What a run has written into `out` (the names a new run there would replace). */
+async function runFiles(out: string): Promise<string[]> {
+  const model = basename(checkpointDir(out));
+  const names = [model, `${model}.old`, METRICS_FILE, CURVE_FILE];
+  const kinds = await Promise.all(names.map((n) => pathKind(join(out, n))));
+  return names.filter((_, i) => kinds[i] !== undefined);
+}
 
 /** Σ loss / count over the validation blocks (at most valBlocks of them). */
 async function validationLoss(pool: TrainPool, val: Packed, valBlocks: number): Promise<number> {
@@ -102,6 +121,12 @@ function keepMetrics(file: string, step: number): string {
     .join('');
 }
 
+/** The last validation loss a run logged (NaN when none). */
+function lastValidation(file: string): number {
+  const val = curves(file).val;
+  return val.length > 0 ? val[val.length - 1]!.loss : NaN;
+}
+
 function curves(file: string): { train: CurvePoint[]; val: CurvePoint[] } {
   const train: CurvePoint[] = [];
   const val: CurvePoint[] = [];
@@ -120,11 +145,23 @@ export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<Trai
   for (const [flag, file] of [['--data', o.data], ['--val-data', o.valData]] as const) {
     if (file !== undefined && (await pathKind(file)) !== 'file') throw new UsageError(`${flag} ${file}: no such file`);
   }
-  await mkdir(o.out, { recursive: true });
+  // Nothing is created or replaced until every input has been read and found good.
+  if ((await pathKind(o.out)) === 'file') throw new UsageError(`--out ${o.out} is a file; give a directory for the run`);
+  const present = await runFiles(o.out);
   const resumeDir = o.resume ? existingCheckpoint(o.out) : undefined;
   if (o.resume && !resumeDir) throw new UsageError(`--resume: no checkpoint in ${o.out} (expected ${join(o.out, 'model')})`);
+  if (!o.resume && present.length > 0 && !o.force) {
+    throw new UsageError(
+      `${o.out} already holds a training run (${present.join(', ')}): continue it with --resume, ` +
+        'write to another --out, or replace it with --force',
+    );
+  }
   const saved = resumeDir ? await loadTrainingState(resumeDir) : undefined;
-  const model = await loadModel(resumeDir ?? o.model);
+  if (saved && o.steps !== undefined && o.steps < saved.step) {
+    throw new UsageError(`--steps ${o.steps}: the run in ${o.out} has already done ${saved.step} steps; give --steps ${saved.step} or more`);
+  }
+  const loaded = await loadModel(resumeDir ?? o.model);
+  const model = { ...loaded, ...neoForm(loaded.config, loaded.weights) }; // a GGUF's GPT-2 form trains as GPT-Neo
   const layout = paramLayout(model.config);
   // a resumed run keeps the settings it started with
   const seqLen = saved?.seqLen ?? o.seqLen;
@@ -135,16 +172,31 @@ export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<Trai
   if (saved && saved.dataFingerprint !== fp) {
     throw new UsageError(`--resume: ${o.data} is not the data the run in ${o.out} was trained on`);
   }
+  const metricsFile = join(o.out, METRICS_FILE);
+  if (saved && saved.step >= (o.steps ?? saved.totalSteps)) {
+    // nothing left to train: the run as it stands
+    const params = paramsFromWeights(layout, model.weights);
+    const tps = saved.trainSeconds > 0 ? saved.trainTokens / saved.trainSeconds : 0;
+    return {
+      complete: true, valLossBefore: saved.valLossBefore, valLossAfter: lastValidation(metricsFile),
+      trainTokensPerSecond: tps, steps: saved.step, checkpoint: resumeDir!, model, params,
+    };
+  }
+  if (!o.resume && present.length > 0) {
+    // --force: the old run goes now, so a kill before the first checkpoint cannot leave its model/ to be resumed
+    for (const name of present) await rm(join(o.out, name), { recursive: true, force: true });
+  }
+  await mkdir(o.out, { recursive: true });
   const batch = saved?.batch ?? o.batch;
   const accum = saved?.accum ?? o.accum;
   const rowsPerStep = batch * accum;
-  const totalSteps = saved?.totalSteps ?? o.steps ?? Math.max(1, Math.ceil((o.epochs * data.train.n) / rowsPerStep));
+  const totalSteps = o.steps ?? saved?.totalSteps ?? Math.max(1, Math.ceil((o.epochs * data.train.n) / rowsPerStep));
   const seed = saved?.seed ?? o.seed;
   const params = saved ? paramsFromWeights(layout, model.weights) : o.fromScratch ? randomParams(layout, seed) : paramsFromWeights(layout, model.weights);
   const pool = await TrainPool.create(layout, params, saved?.threads ?? o.threads, batch, seqLen);
   try {
     const adam: AdamWState = resumeDir ? await loadOptimizer(resumeDir, layout) : adamwState(layout.total);
-    const state: TrainingState = saved ?? {
+    const state: TrainingState = saved ? { ...saved, totalSteps } : {
       version: 1,
       step: 0,
       totalSteps,
@@ -166,8 +218,7 @@ export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<Trai
       trainTokens: 0,
       trainSeconds: 0,
     };
-    const metricsFile = join(o.out, 'metrics.jsonl');
-    const curveFile = join(o.out, 'loss-curve.svg');
+    const curveFile = join(o.out, CURVE_FILE);
     await writeFileAtomic(metricsFile, keepMetrics(metricsFile, saved ? state.step : -1));
     const log = (m: Record<string, number>) => appendFileSync(metricsFile, `${JSON.stringify(m)}\n`);
     const drawCurve = async () => {
@@ -179,8 +230,9 @@ export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<Trai
       log({ step: 0, val_loss: state.valLossBefore });
       ev.validation?.(0, state.valLossBefore);
     }
-    ev.start?.(state);
     const sched = { lr: state.lr, warmup: state.warmup, minLr: state.minLr, total: state.totalSteps };
+    if (saved && totalSteps !== saved.totalSteps) ev.extend?.(saved.step, totalSteps, learningRate(saved.step, sched));
+    ev.start?.(state);
     const settings = { beta1: state.beta1, beta2: state.beta2, eps: state.eps, weightDecay: state.weightDecay };
     const T = seqLen;
     const n = data.train.n;
@@ -244,12 +296,8 @@ export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<Trai
         ev.checkpoint?.(dir);
       }
     }
-    if (!dir) {
-      // resumed a run that had already finished
-      lastVal = await validationLoss(pool, data.val, o.valBlocks);
-      dir = resumeDir!;
-    }
     return {
+      complete: false,
       valLossBefore: state.valLossBefore,
       valLossAfter: lastVal,
       trainTokensPerSecond: state.trainSeconds > 0 ? state.trainTokens / state.trainSeconds : 0,

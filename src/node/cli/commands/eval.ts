@@ -2,7 +2,8 @@
 // dialogue data, counting only the tokens the fine-tune trained on (bot replies, story bodies);
 // `--compare` puts several models in one table, `--json` prints the numbers.
 import { Option, type Command } from 'commander';
-import { integer, MODEL_REF, startThreads, threadsOption } from '../options.js';
+import type { RowRange } from '../../../core/train/rows.js';
+import { integer, MODEL_REF, rowRange, startThreads, threadsOption } from '../options.js';
 
 interface EvalCliOptions {
   model: string;
@@ -10,6 +11,8 @@ interface EvalCliOptions {
   compare?: string[];
   tokenizer?: string;
   limit?: number;
+  rows?: RowRange;
+  botSpeaker: string;
   encoding: 'gpt2' | 'device';
   threads: number;
   json?: boolean;
@@ -23,9 +26,11 @@ export function register(program: Command): void {
     .requiredOption('--data <file>', 'data in the training format (User:/Bot: lines, <|endoftext|> after each reply), .jsonl or .csv')
     .option('--compare <models...>', 'more models to evaluate on the same data, in one table')
     .option('--tokenizer <path>', 'tokenizer file to use instead of the one beside --model')
+    .option('--rows <from:to>', 'only these conversations of --data (CSV rows, JSONL lines or text records, 0-based, "to" excluded)', rowRange)
+    .option('--bot-speaker <name>', 'CSV: the speaker whose lines are the bot', 'User 2')
     .option('--limit <n>', 'evaluate only the first n samples', integer(1))
     .addOption(new Option('--encoding <mode>', 'tokenizer encoding: gpt2 (as the fine-tune did) or device').choices(['gpt2', 'device']).default('gpt2'))
-    .option('--json', 'print {"loss", "perplexity", "tokens", "samples"} (a list with --compare)');
+    .option('--json', 'print {"model", "format", "loss", "perplexity", "tokens", "samples", "chats", "stories", "tokens_per_second"} (a list with --compare)');
   threadsOption(command)
     .action(async (opts: EvalCliOptions) => {
       const { readText } = await import('../../files.js');
@@ -33,12 +38,15 @@ export function register(program: Command): void {
       const { evaluate } = await import('../../../core/eval/evaluate.js');
       const { Transformer } = await import('../../../core/model/transformer.js');
       const { loadModel } = await import('../../load.js');
-      const parsed = parseData(await readText(opts.data), opts.data);
+      const parsed = parseData(await readText(opts.data), opts.data, { rows: opts.rows, botSpeaker: opts.botSpeaker });
       const samples = parsed.samples.slice(0, opts.limit);
       if (samples.length === 0) {
-        const { UsageError } = await import('../../../core/errors.js');
-        throw new UsageError(`${opts.data}: no samples to evaluate`);
+        const { noSamplesError } = await import('../../../core/train/data.js');
+        throw noSamplesError(opts.data, parsed);
       }
+      // what is scored: a chat's bot replies, a story's text after "Story:"
+      const chats = samples.filter((s) => s.kind === 'chat').length;
+      const stories = samples.length - chats;
       const refs = [opts.model, ...(opts.compare ?? [])];
       const rows = [];
       const closeThreads = await startThreads(opts.threads);
@@ -49,7 +57,9 @@ export function register(program: Command): void {
       }
       await closeThreads();
       if (opts.json) {
-        const out = rows.map(({ model, format, loss, perplexity, tokens, samples: n, tokensPerSecond }) => ({ model, format, loss, perplexity, tokens, samples: n, tokensPerSecond }));
+        const out = rows.map(({ model, format, loss, perplexity, tokens, samples: n, tokensPerSecond }) => ({
+          model, format, loss, perplexity, tokens, samples: n, chats, stories, tokens_per_second: tokensPerSecond,
+        }));
         process.stdout.write(`${JSON.stringify(refs.length === 1 ? out[0] : out, null, 2)}\n`);
         return;
       }
@@ -60,6 +70,8 @@ export function register(program: Command): void {
       const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
       const line = (row: string[]) => row.map((cell, c) => (c >= 2 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ');
       process.stdout.write(`${[line(table[0]!), ...table.slice(1).map(line)].join('\n')}\n`);
+      const scored = [chats > 0 ? `the bot replies of ${chats} chat${chats === 1 ? '' : 's'}` : '', stories > 0 ? `the story text of ${stories} stor${stories === 1 ? 'y' : 'ies'}` : ''];
+      process.stderr.write(`scored: ${scored.filter(Boolean).join(' and ')}\n`);
       const skipped = Object.entries(parsed.skipped);
       if (skipped.length > 0) process.stderr.write(`skipped: ${skipped.map(([why, n]) => `${n} × ${why}`).join(', ')}\n`);
     });

@@ -2,14 +2,15 @@
 import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
 import type { TrainOptions } from '../../train/trainer.js';
-import { decimal, DEFAULT_MODEL, integer } from '../options.js';
+import { decimal, DEFAULT_MODEL, integer, rowRange } from '../options.js';
 
 /** Commander's parse: the trainer's options, some still optional, plus what the command itself handles. */
-type TrainCliOptions = Omit<TrainOptions, 'data' | 'out' | 'resume' | 'fromScratch'> & {
+type TrainCliOptions = Omit<TrainOptions, 'data' | 'out' | 'resume' | 'fromScratch' | 'force'> & {
   data?: string;
   out?: string;
   resume?: boolean;
   fromScratch?: boolean;
+  force?: boolean;
   exportFirmware?: string;
   exportGguf?: string;
   ggufType: 'f32' | 'f16' | 'q8_0' | 'q4_0';
@@ -17,17 +18,18 @@ type TrainCliOptions = Omit<TrainOptions, 'data' | 'out' | 'resume' | 'fromScrat
   json?: boolean;
 };
 
-
 export function register(program: Command): void {
   program
     .command('train')
     .description("fine-tune a model on your dialogues (loss on the bot's replies, as TinyTalk was trained)")
-    .option('--model <model>', 'starting model: checkpoint directory, .safetensors, firmware .bin (dequantized) or hub id', DEFAULT_MODEL)
+    .option('--model <model>', 'starting model: checkpoint directory, .safetensors, firmware .bin or .gguf (dequantized), or hub id', DEFAULT_MODEL)
     .option('--data <file>', 'training data: training text (User:/Bot: lines), .jsonl {"messages": [...]} or .csv conversations')
     .option('--val-data <file>', 'validation data (default: every 20th training sample is held out)')
+    .option('--rows <from:to>', 'only these conversations of --data (CSV rows, JSONL lines or text records, 0-based, "to" excluded)', rowRange)
+    .option('--val-rows <from:to>', 'only these conversations of --val-data (of --data when no --val-data is given)', rowRange)
     .option('--bot-speaker <name>', 'CSV: the speaker whose lines are the bot', 'User 2')
     .option('--out <dir>', 'output directory: model/ checkpoint, metrics.jsonl, loss-curve.svg')
-    .option('--steps <n>', 'optimizer steps (default: from --epochs)', integer(1))
+    .option('--steps <n>', 'optimizer steps (default: from --epochs); with --resume, a larger number trains a run further', integer(1))
     .option('--epochs <n>', 'passes over the training blocks when --steps is not given', decimal(0), 2)
     .option('--lr <lr>', 'peak learning rate', decimal(0), 5e-4)
     .option('--batch <n>', 'sequences per micro-batch', integer(1), 8)
@@ -35,6 +37,7 @@ export function register(program: Command): void {
     .option('--seq-len <n>', 'tokens per sequence', integer(2), 256)
     .option('--threads <n>', 'training threads', integer(1), Math.max(1, availableParallelism()))
     .option('--resume', 'continue the run in --out exactly where it stopped')
+    .option('--force', 'replace a run already in --out, and existing --export-firmware/--export-gguf files')
     .option('--seed <n>', 'seed for the data order (and --from-scratch weights)', integer(0), 1234)
     .option('--warmup <n>', 'warm-up steps (default: 200, or a tenth of runs under 2,000 steps)', integer(0))
     .option('--weight-decay <wd>', 'AdamW decoupled weight decay', decimal(0), 0.01)
@@ -59,17 +62,23 @@ export function register(program: Command): void {
       }
       if (!o.data) throw new UsageError('train: --data <file> is required');
       if (!o.out) throw new UsageError('train: --out <dir> is required');
+      const { checkExportTargets } = await import('../../train/export.js');
+      await checkExportTargets({ firmware: o.exportFirmware, gguf: o.exportGguf }, Boolean(o.force));
       const { train } = await import('../../train/trainer.js');
       const { progressReporter } = await import('../../train/progress.js');
       const reporter = progressReporter(!o.json);
       const r = await train(
-        { ...o, data: o.data, out: o.out, resume: Boolean(o.resume), fromScratch: Boolean(o.fromScratch) },
+        { ...o, data: o.data, out: o.out, resume: Boolean(o.resume), fromScratch: Boolean(o.fromScratch), force: Boolean(o.force) },
         reporter.events,
       );
       reporter.stop();
       const say = (s: string) => process.stderr.write(`${s}\n`);
+      if (r.complete) {
+        say(`the run in ${o.out} is already complete (${r.steps} of ${r.steps} steps): nothing to train. ` +
+          `To train it further, resume with a larger --steps, e.g. --steps ${2 * r.steps}`);
+      }
       say(`validation loss: ${r.valLossBefore.toFixed(4)} before, ${r.valLossAfter.toFixed(4)} after ${r.steps} steps`);
-      say(`training: ${r.trainTokensPerSecond.toFixed(0)} tokens/s; checkpoint: ${r.checkpoint}`);
+      if (!r.complete) say(`training: ${r.trainTokensPerSecond.toFixed(0)} tokens/s; checkpoint: ${r.checkpoint}`);
       if (o.exportFirmware || o.exportGguf) {
         const ex = await import('../../train/export.js');
         if (o.exportFirmware) say(`firmware: ${(await ex.exportFirmware(r.model, r.params, o.exportFirmware)).join(', ')}`);
