@@ -15,9 +15,9 @@ export interface CommandOutcome {
 export const CHAT_HELP = [
   '/new            forget the conversation and start a new one',
   '/mode [m]       chat, story (type a summary) or raw (continue text); no argument: next mode',
-  '/temp <t>       sampling temperature, 0 = greedy',
+  '/temp [t]       sampling temperature, 0 = greedy; no argument: show it',
   '/seed [n]       fix the random seed (every reply starts from it); no argument: random again',
-  '/max <n>        longest reply in tokens; -1 = until the model stops or the context is full;\n                -2 (firmware) = the device\'s unsafe mode: wrap around the window until the model stops',
+  '/max [n]        longest reply in tokens; -1 = until the model stops or the context is full;\n                -2 (firmware) = the device\'s unsafe mode: wrap around the window until the model stops;\n                no argument: show it',
   '/stats          show tokens per second after each reply (on/off)',
   '/help           this list',
   '/exit           quit (also Ctrl-D; Ctrl-C stops a reply, a second Ctrl-C quits)',
@@ -25,7 +25,7 @@ export const CHAT_HELP = [
 
 function number(arg: string | undefined, what: string): number {
   const n = Number(arg);
-  if (arg === undefined || arg.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${what} needs a number`);
+  if (arg === undefined || arg.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${what} needs a number, got "${arg ?? ''}"`);
   return n;
 }
 
@@ -52,13 +52,13 @@ export function runChatCommand(session: ChatSession, line: string): CommandOutco
     }
     case 'temp':
     case 'temperature':
-      session.set({ temperature: number(arg, '/temp') });
+      if (arg !== undefined) session.set({ temperature: number(arg, '/temp') });
       return { message: `temperature: ${s.temperature}${s.temperature === 0 ? ' (greedy)' : ''}` };
     case 'seed':
       session.set({ seed: arg === undefined ? undefined : number(arg, '/seed') });
       return { message: s.seed === undefined ? 'seed: random' : `seed: ${s.seed}` };
     case 'max':
-      session.set({ maxReply: number(arg, '/max') });
+      if (arg !== undefined) session.set({ maxReply: number(arg, '/max') });
       return { message: `max reply: ${maxReplyName(s.maxReply)} (prompt budget ${session.budget} tokens)` };
     case 'stats':
       return { message: 'stats toggled', toggleStats: true };

@@ -19,9 +19,10 @@ export interface ChatSettings {
   /** Reference mode only (the device has no top-k). Default: the model's. */
   topK?: number;
   /**
-   * New tokens per reply at most; −1 = until EOS or the context end. Default 44 (the device's).
-   * Firmware only, −2 = the device's "unsafe" mode: at the window's end generation wraps back to
-   * just after the prompt and goes on until EOS or a new User line; the history is then cleared.
+   * New tokens per reply at most; −1 = until EOS or the context end. Default: the mode's
+   * (defaultMaxReply) until one is chosen. Firmware only, −2 = the device's "unsafe" mode: at the
+   * window's end generation wraps back to just after the prompt and goes on until EOS or a new
+   * User line; the history is then cleared.
    */
   maxReply: number;
   /** Every reply starts the random stream from this seed (reproducible replies); default random. */
@@ -33,6 +34,15 @@ export interface ChatSettings {
 }
 
 export type ReplyFinish = FinishReason | 'user' | 'interrupted' | 'empty';
+
+/**
+ * A mode's reply limit until the user sets one: the device's 44 tokens, except for stories
+ * outside firmware mode, which run until the story ends or the context is full (44 tokens stop
+ * a story mid-sentence; the device, whose window is 80 positions, keeps its 44).
+ */
+export function defaultMaxReply(mode: ChatMode, firmware: boolean): number {
+  return mode === 'story' && !firmware ? -1 : FIRMWARE_MAX_REPLY;
+}
 
 export interface ReplyResult {
   /** The message as sent: in firmware mode, as the device's input line takes it (firmwareInput). */
@@ -56,6 +66,8 @@ export class ChatSession {
   readonly settings: ChatSettings;
   readonly history: ChatHistory;
   private readonly engine: Engine;
+  /** The reply limit was chosen (an option or /max), so a change of mode keeps it. */
+  private maxReplyChosen = false;
 
   constructor(
     readonly model: Model,
@@ -70,7 +82,7 @@ export class ChatSession {
     this.settings = {
       mode: 'chat',
       temperature: firmware ? FIRMWARE_TEMPERATURE : model.generation.temperature,
-      maxReply: FIRMWARE_MAX_REPLY,
+      maxReply: defaultMaxReply(options.mode ?? 'chat', firmware),
       firmware,
       context,
     };
@@ -93,6 +105,8 @@ export class ChatSession {
     }
     if (c.seed !== undefined && !Number.isSafeInteger(c.seed)) throw new UsageError(`seed must be a whole number, got ${c.seed}`);
     for (const [k, v] of Object.entries(c)) if (v !== undefined || k === 'seed') (this.settings as unknown as Record<string, unknown>)[k] = v;
+    if (c.maxReply !== undefined) this.maxReplyChosen = true;
+    else if (c.mode !== undefined && !this.maxReplyChosen) this.settings.maxReply = defaultMaxReply(c.mode, this.settings.firmware);
   }
 
   /** Prompt tokens available: the context less the reply's room and one position. */

@@ -1,11 +1,14 @@
 // The terminal chat: reads messages, streams replies, runs slash commands. In a terminal it
-// shows the model, colours the bot, and Ctrl-C stops a reply (a second one quits). When stdin is
-// not a terminal it is a filter for scripts: one message per input line, one reply per output
-// line (newlines in a reply written as \n, backslashes as \\; or one JSON object with --json);
-// notes and command answers go to stderr so stdout holds only replies.
+// shows the model, colours the bot (notes dim, errors red), and Ctrl-C stops a reply (a second
+// one quits). When stdin is not a terminal it is a filter for scripts: one message per input
+// line, one reply per output line (newlines in a reply written as \n, backslashes as \\; or one
+// JSON object with --json); notes and command answers go to stderr so stdout holds only replies.
+// Notes about the prompt (what was left out or cut) come before the reply, notes about how the
+// reply ended after it.
 import { createInterface } from 'node:readline';
 import { runChatCommand } from '../../core/chat/commands.js';
 import { FIRMWARE_INPUT_MAX } from '../../core/firmware/settings.js';
+import type { BuiltPrompt } from '../../core/chat/prompt.js';
 import { ChatSession, type ChatSettings, type ReplyResult } from '../../core/chat/session.js';
 import { TinyTalkError } from '../../core/errors.js';
 import type { Model } from '../../core/neo/model.js';
@@ -30,6 +33,7 @@ export interface ReplIO {
 
 const CYAN = '\x1b[36m';
 const DIM = '\x1b[2m';
+const RED = '\x1b[31m';
 const RESET = '\x1b[0m';
 
 /** One reply as a single line: the format's leading space dropped, \ and newlines escaped. */
@@ -52,6 +56,9 @@ export async function runRepl(model: Model, o: ReplOptions): Promise<void> {
   const out = io.output;
   const note = (text: string): void => {
     io.errors.write(interactive ? `${DIM}${text}${RESET}\n` : `${text}\n`);
+  };
+  const error = (text: string): void => {
+    io.errors.write(interactive ? `${RED}tinytalk: ${text}${RESET}\n` : `tinytalk: ${text}\n`);
   };
   let stats = o.stats ?? false;
   note(describe(model, session, o.modelName));
@@ -76,15 +83,25 @@ export async function runRepl(model: Model, o: ReplOptions): Promise<void> {
   });
 
   let droppedShown = false;
-  const after = (r: ReplyResult, message: string): void => {
-    if (r.input !== message) note(`(sent as the device's keyboard takes it: printable ASCII, at most ${FIRMWARE_INPUT_MAX} characters)`);
-    if (r.prompt.cut) {
-      note(r.finishReason === 'empty' ? '[empty] (the text is longer than the prompt budget; the device generates nothing)' : `(message cut to the ${session.budget}-token prompt budget, as the device does)`);
+  /** Notes about the prompt a message gets, shown before its reply. */
+  const before = (message: string): void => {
+    const input = session.input(message);
+    if (input === '') return; // the reply's error says why
+    if (input !== message) note(`(sent as the device's keyboard takes it: printable ASCII, at most ${FIRMWARE_INPUT_MAX} characters)`);
+    const prompt: BuiltPrompt = session.prepare(message);
+    if (prompt.cut) {
+      note(prompt.ids.length === 0 ? '[empty] (the text is longer than the prompt budget; the device generates nothing)' : `(message cut to the ${session.budget}-token prompt budget, as the device does)`);
     }
-    if (r.prompt.dropped > 0 && !droppedShown) {
-      note(`(the oldest ${r.prompt.dropped === 1 ? 'exchange was' : `${r.prompt.dropped} exchanges were`} left out to fit the ${session.budget}-token prompt budget; /new starts over)`);
+    if (prompt.dropped > 0 && !droppedShown) {
+      note(`(the oldest ${prompt.dropped === 1 ? 'exchange is' : `${prompt.dropped} exchanges are`} left out to fit the ${session.budget}-token prompt budget; /new starts over)`);
     }
-    droppedShown = r.prompt.dropped > 0;
+    droppedShown = prompt.dropped > 0;
+  };
+  /** Notes about how a reply ended, shown after it. */
+  const after = (r: ReplyResult): void => {
+    if (r.finishReason === 'length') {
+      note(`(cut at the ${session.settings.maxReply}-token reply limit: /max raises it, /max -1 lets the model finish${interactive ? '' : '; --max-reply on the command line'})`);
+    }
     if (r.finishReason === 'context') note('(the context is full: the reply stops here; /new starts a fresh conversation, /max sets a shorter reply)');
     if (r.finishReason === 'interrupted') note('(stopped)');
     if (r.wrapped) note(`(context wrapped - ${r.ids.length} tokens - new conversation)`);
@@ -106,7 +123,7 @@ export async function runRepl(model: Model, o: ReplOptions): Promise<void> {
       }
     } catch (err) {
       if (!(err instanceof TinyTalkError)) throw err;
-      note(`tinytalk: ${err.message}`);
+      error(err.message);
       if (!interactive && !line.startsWith('/')) out.write(o.json ? `${JSON.stringify({ error: err.message })}\n` : '\n');
     }
     if (quitting) break;
@@ -116,6 +133,7 @@ export async function runRepl(model: Model, o: ReplOptions): Promise<void> {
   if (interactive) out.write('\n');
 
   async function answer(text: string): Promise<void> {
+    before(text);
     reply = new AbortController();
     const stream = session.reply(text, reply.signal);
     let started = false;
@@ -141,6 +159,6 @@ export async function runRepl(model: Model, o: ReplOptions): Promise<void> {
     } else {
       out.write(`${replyLine(res.text)}\n`);
     }
-    after(res, text);
+    after(res);
   }
 }

@@ -25,7 +25,7 @@ export function register(program: Command): void {
     .addOption(new Option('--mode <mode>', 'chat, story (a summary in, a story out) or raw (continue the text)').choices([...CHAT_MODES]).default(CHAT_MODES[0]))
     .option('--temperature <t>', `0 = greedy (default: ${FIRMWARE_TEMPERATURE} in firmware mode, else the model's, ${card.temperature})`, decimal(0))
     .option('--top-k <k>', `sample among the k most likely tokens (reference mode; default: the model's, ${card.topK})`, integer(0))
-    .option('--max-reply <n>', `longest reply in tokens, -1 = no limit, -2 = firmware unsafe mode (default ${FIRMWARE_MAX_REPLY}, as on the device)`, integer(-2))
+    .option('--max-reply <n>', `longest reply in tokens, -1 = no limit, -2 = firmware unsafe mode (default ${FIRMWARE_MAX_REPLY}, as on the device; story mode without --firmware: -1, until the story ends)`, integer(-2))
     .option('--context <n>', `positions for prompt + reply (default: ${FIRMWARE_CONTEXT} in firmware mode, else the model's)`, integer())
     .option('--seed <n>', 'every reply starts the random stream from this seed (default random)', integer(0))
     .option('--firmware', `behave like the device: its numerics and sampler, a ${FIRMWARE_CONTEXT}-token window, its history rules`)
