@@ -1,5 +1,8 @@
 // `tinytalk inspect <model>`: what a model file holds — format, configuration, vocabulary,
 // parameter count and every tensor as stored — as a table, or one JSON object with --json.
+// The count is explained: where the parameters are, what the tied output layer and a GGUF's
+// extra tensors add, and why TinyTalk's model card says 8.28M of a network this file holds
+// pruned.
 import type { Command } from 'commander';
 import type { Model } from '../../../core/neo/model.js';
 import { MODEL_REF, sourceOptions } from '../options.js';
@@ -25,6 +28,28 @@ export function register(program: Command): void {
     });
 }
 
+/** The model card's count: TinyTalk before pruning, with GPT-2's whole vocabulary and its base model's 2,048 positions. */
+const CARD = { vocab: 50_257, positions: 2_048, hidden: 128, layers: 8, mlp: 512 };
+
+/** Where a GPT-Neo's parameters are (the output layer is the embedding, tied: counted once). */
+async function parameterBreakdown(model: Model) {
+  const { neoParameters } = await import('../../../core/neo/parameters.js');
+  const { config: c, weights: w } = model;
+  const count = (V: number, P: number) => {
+    const sizes = { D: c.hiddenSize, F: c.intermediateSize, V, P };
+    const parts = { embedding: 0, positions: 0, layers: 0, finalNorm: 0 };
+    for (const p of neoParameters(c.numLayers)) {
+      const n = p.shape(sizes).reduce((a, d) => a * d, 1);
+      const part = p.layer !== undefined ? 'layers' : p.field === 'wte' ? 'embedding' : p.field === 'wpe' ? 'positions' : 'finalNorm';
+      parts[part] += n;
+    }
+    return { ...parts, total: parts.embedding + parts.positions + parts.layers + parts.finalNorm };
+  };
+  const here = count(w.wte.rows, w.wpe.length / c.hiddenSize);
+  const tinyTalk = c.hiddenSize === CARD.hidden && c.numLayers === CARD.layers && c.intermediateSize === CARD.mlp;
+  return { ...here, modelCard: tinyTalk ? count(CARD.vocab, CARD.positions).total : undefined };
+}
+
 async function inspectReport(model: Model) {
   const { parameterCount } = await import('../../../core/neo/model.js');
   const { stat } = await import('node:fs/promises');
@@ -39,6 +64,7 @@ async function inspectReport(model: Model) {
     vocabSize: config.vocabSize,
     tokenizer: { vocabSize: tokenizer.vocabSize, eosId: tokenizer.eosId, encoding: tokenizer.defaultMode },
     parameters: parameterCount(tensors),
+    parameterBreakdown: await parameterBreakdown(model),
     totalBytes: tensors.reduce((sum, t) => sum + t.bytes, 0),
     fileBytes: (await stat(weightsFile)).size,
     config,
@@ -70,6 +96,23 @@ function value(v: unknown): string {
   return String(v);
 }
 
+/** Lines under "parameters" saying where they are and why other counts differ. */
+function explainParameters(r: Report): string[][] {
+  const b = r.parameterBreakdown;
+  const lines = [
+    `embedding ${num(b.embedding)} (${num(b.embedding / r.config.hiddenSize)} tokens × ${r.config.hiddenSize}; the output layer shares it, tied, counted once)`,
+    `positions ${num(b.positions)} (${num(b.positions / r.config.hiddenSize)} × ${r.config.hiddenSize}), ` +
+      `${r.config.numLayers} layers ${num(b.layers)}, final norm ${num(b.finalNorm)}`,
+  ];
+  if (r.parameters !== b.total) {
+    lines.push(`that is ${num(b.total)}; the file stores ${num(r.parameters - b.total)} more: ${r.format === 'gguf' ? "GGUF's gpt2 layout repeats the embedding as output.weight and adds q/k/v biases (zeros)" : 'tensors GPT-Neo does not need'}`);
+  }
+  if (b.modelCard !== undefined && b.modelCard !== b.total) {
+    lines.push(`TinyTalk's model card counts ${num(b.modelCard)} (~${(b.modelCard / 1e6).toFixed(1)}M): GPT-2's whole 50,257-token vocabulary and 2,048 positions, before pruning for the firmware`);
+  }
+  return lines.map((l) => ['', l]);
+}
+
 function formatReport(r: Report): string {
   const head = [
     ['path', r.path],
@@ -77,6 +120,7 @@ function formatReport(r: Report): string {
     ['architecture', r.architecture],
     ['vocabulary', `${num(r.vocabSize)} tokens (tokenizer: ${num(r.tokenizer.vocabSize)}, EOS ${r.tokenizer.eosId}, ${r.tokenizer.encoding} encoding)`],
     ['parameters', num(r.parameters)],
+    ...explainParameters(r),
     ['tensor bytes', num(r.totalBytes)],
     ['file bytes', num(r.fileBytes)],
   ];
