@@ -17,7 +17,11 @@ export function register(program: Command): void {
   program
     .command('bench')
     .description('measure speed and memory: decode and prompt tokens/s, load time, first token, peak RSS')
-    .option('--model <model>', 'model to measure, repeatable (default: the shipped Q4 blob and the float32 stand-in in ../shared)', (v: string, all: string[]) => [...all, v], [])
+    .addOption(
+      new Option('--model <model>', 'model to measure, repeatable')
+        .argParser((v: string, all: string[]) => [...all, v])
+        .default([], DEFAULT_MODELS.join(' and ')),
+    )
     .option('--threads <n>', 'threads for the matrix products', integer(1), 1)
     .option('--runs <n>', 'runs per measurement (the median is reported)', integer(1), 5)
     .addOption(new Option('--mode <mode>', 'engine').choices(['reference', 'firmware']).default('reference'))
@@ -46,16 +50,15 @@ export function register(program: Command): void {
     });
 }
 
-/** The shipped Q4 blob and the float32 stand-in, from ../shared beside the package. */
+/** The shipped Q4 blob and the float32 stand-in, in ../shared beside the project (paths from the current folder, like every path). */
+const DEFAULT_MODELS = ['../shared/models/tinytalk-q4/model_neo_q4.bin', '../shared/hub/TheREZOR/TinyTalk'];
+
 async function defaultModels(): Promise<string[]> {
   const { existsSync } = await import('node:fs');
-  const { fileURLToPath } = await import('node:url');
-  const shared = fileURLToPath(new URL('../../../../../shared/', import.meta.url));
-  const models = [`${shared}models/tinytalk-q4/model_neo_q4.bin`, `${shared}hub/TheREZOR/TinyTalk`];
   const { UsageError } = await import('../../../core/errors.js');
-  const missing = models.filter((m) => !existsSync(m));
-  if (missing.length > 0) throw new UsageError(`no model given and the default ones are missing (${missing.join(', ')}): use --model`);
-  return models;
+  const missing = DEFAULT_MODELS.filter((m) => !existsSync(m));
+  if (missing.length > 0) throw new UsageError(`no --model given, and the default ${missing.join(' and ')} (from the current folder) ${missing.length === 1 ? 'is' : 'are'} not there: give --model`);
+  return DEFAULT_MODELS;
 }
 
 function formatTable(results: ReadonlyArray<object>, machine: { cpu: string; cores: number; node: string }): string {

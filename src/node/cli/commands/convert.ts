@@ -113,7 +113,7 @@ async function toHf(model: Model, opts: ConvertOptions): Promise<void> {
   const files = hfCheckpointFiles(model, { dtype: dtype as 'F32' | 'F16' | 'BF16' });
   await writeDirectoryAtomic(opts.out, files, { replace: opts.force });
   const bytes = [...files.values()].reduce((s, b) => s + b.length, 0);
-  process.stdout.write(`wrote ${opts.out}/ (${[...files.keys()].join(', ')}; ${num(bytes)} bytes, ${dtype})\n`);
+  process.stdout.write(`wrote ${opts.out.replace(/[\\/]+$/, '')}/ (${[...files.keys()].join(', ')}; ${num(bytes)} bytes, ${dtype})\n`);
 }
 
 async function toGguf(model: Model, opts: ConvertOptions): Promise<void> {
