@@ -1,18 +1,31 @@
-// Build, in order: the WebAssembly SIMD kernels, the TypeScript (the core checked to be
-// platform-neutral, then Node and core together), and the chat page's bundle.
-import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+// Build what running tinytalk needs, in seconds and without type checking (`npm run types` checks
+// and writes the declarations; `npm test` and `npm pack` run both): the WebAssembly kernels when
+// kernels.as changed (scripts/build-kernels.mjs), the TypeScript of src/core and src/node as ES
+// modules in dist/, and the chat page's bundle in dist/web.
+import { readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { buildKernels } from './build-kernels.mjs';
+import { buildWeb } from './build-web.mjs';
 
-const run = (cmd, args) => execFileSync(cmd, args, { stdio: 'inherit' });
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 // A fresh dist/: files moved or removed in src must not linger there as importable modules.
-rmSync('dist', { recursive: true, force: true });
-// WebAssembly SIMD kernels → src/core/kernels/generated/ (imported by the TypeScript below).
-run('node', ['scripts/build-kernels.mjs']);
-// The core must compile without Node's types: no node: imports, no Buffer/process.
-run('npx', ['tsc', '-p', 'tsconfig.core.json']);
-run('npx', ['tsc', '-p', 'tsconfig.json']);
-
-// The chat page (src/web, which may import the core but never src/node): type-check, then bundle into dist/web.
-run('npx', ['tsc', '-p', 'tsconfig.web.json']);
-await (await import('./build-web.mjs')).buildWeb();
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+if (await buildKernels()) process.stdout.write('rebuilt src/core/kernels/generated/kernels-wasm.ts from kernels.as\n');
+// File by file (no bundling): dist/ mirrors src/, as the package's "exports" expect.
+const sources = readdirSync(join(root, 'src'), { recursive: true })
+  .filter((f) => f.endsWith('.ts') && /^(core|node)[\\/]/.test(f))
+  .map((f) => join(root, 'src', f));
+await build({
+  entryPoints: sources,
+  outdir: join(root, 'dist'),
+  outbase: join(root, 'src'),
+  format: 'esm',
+  platform: 'neutral',
+  target: 'es2022',
+  sourcemap: true,
+  logLevel: 'warning',
+});
+await buildWeb();
