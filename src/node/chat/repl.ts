@@ -5,12 +5,14 @@
 // JSON object with --json); notes and command answers go to stderr so stdout holds only replies.
 // Notes about the prompt (what was left out or cut) come before the reply, notes about how the
 // reply ended after it.
+import { relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { runChatCommand } from '../../core/chat/commands.js';
 import { FIRMWARE_INPUT_MAX } from '../../core/firmware/settings.js';
 import type { BuiltPrompt } from '../../core/chat/prompt.js';
 import { ChatSession, type ChatSettings, type ReplyResult } from '../../core/chat/session.js';
 import { TinyTalkError } from '../../core/errors.js';
+import { ERROR_PREFIX } from '../cli/failure.js';
 import type { Model } from '../../core/neo/model.js';
 
 export interface ReplOptions {
@@ -41,9 +43,15 @@ export function replyLine(text: string): string {
   return text.replace(/^ /, '').replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 }
 
+/** A path as the user would type it from here: relative when that is shorter. */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel !== '' && rel.length < resolve(path).length ? rel : path;
+}
+
 function describe(model: Model, session: ChatSession, name: string): string {
   const s = session.settings;
-  const src = model.source;
+  const src = { ...model.source, path: shown(model.source.path) };
   const what = src.format === 'crdp' ? `firmware blob v${src.version ?? '?'}` : src.format;
   const numerics = s.firmware ? 'firmware mode (device numerics, sampler and history rules)' : 'float32 reference';
   return `${name} (${what}${src.path === name ? '' : `, ${src.path}`}): ${numerics}, ${s.context}-token context, mode ${s.mode}, temperature ${s.temperature}`;
@@ -58,7 +66,7 @@ export async function runRepl(model: Model, o: ReplOptions): Promise<void> {
     io.errors.write(interactive ? `${DIM}${text}${RESET}\n` : `${text}\n`);
   };
   const error = (text: string): void => {
-    io.errors.write(interactive ? `${RED}tinytalk: ${text}${RESET}\n` : `tinytalk: ${text}\n`);
+    io.errors.write(interactive ? `${RED}${ERROR_PREFIX}${text}${RESET}\n` : `${ERROR_PREFIX}${text}\n`);
   };
   let stats = o.stats ?? false;
   note(describe(model, session, o.modelName));

@@ -54,7 +54,7 @@ export function register(program: Command): void {
         maxTokensLimit: options.maxTokens,
         maxPromptTokens: served.engine.context - 1,
       });
-      process.stdout.write(`tinytalk: serving ${served.id} at ${running.url} (chat page at ${running.url}/, API at ${running.url}/v1)\n`);
+      process.stdout.write(`serving ${served.id} at ${running.url} (chat page at ${running.url}/, API at ${running.url}/v1)\n`);
       const stop = () => void running.close().then(closeThreads).then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
