@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 import { firmwareAttentionWasm } from '../kernels/firmware-attention.js';
 import { activationArray } from '../kernels/matmul.js';
 import { neoForm } from '../formats/neo-form.js';
-import { dequantizeRow } from '../formats/quant.js';
+import { dequantizeRow, quantizeMatrix } from '../formats/quant.js';
 import type { NeoConfig } from '../neo/config.js';
 import { checkDecode, checkRewind, checkToken, type Engine, type PrefillOptions, type Sequence } from '../neo/engine.js';
 import type { NeoLayerWeights, NeoWeights } from '../neo/weights.js';
@@ -42,7 +42,8 @@ function q4(m: Matrix, name: string): Q4Matrix {
   if (m.type !== 'q4_0') {
     throw new UsageError(`firmware mode needs Q4_0 weights (a firmware blob or a Q4_0 export); ${name} is ${m.type}`);
   }
-  return m;
+  // The device's blobs hold bf16 scales: fp16-scaled blocks (a GGUF's) run as a blob made from them would store them.
+  return m.scaleType === 'bf16' ? m : (quantizeMatrix(m, 'q4_0', 'bf16', name) as Q4Matrix);
 }
 
 /** A layer as the firmware holds it: every matrix Q4_0, no q/k/v biases. */
