@@ -37,7 +37,7 @@ const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 function run(command, cwd) {
   const t0 = performance.now();
   const r = spawnSync('bash', ['-c', command], { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 });
-  return { status: r.status, out: `${r.stdout}${r.stderr}`, stderr: r.stderr, ms: performance.now() - t0 };
+  return { status: r.status, out: `${r.stdout}${r.stderr}`, stdout: r.stdout, stderr: r.stderr, ms: performance.now() - t0 };
 }
 
 /** Starts a shell command in its own process group; resolves when its output matches `ready` (or it ends). */
@@ -68,17 +68,10 @@ function start(command, cwd, ready, input = 'ignore') {
   return { child, matched, done, stop, output: () => out };
 }
 
-/** The commands of the README's sh blocks: [heading, command] with continuation lines joined. */
-function readmeCommands(readme) {
-  const out = [];
-  let heading = '';
-  for (const part of readme.split(/^(#{2,3} .*)$/m)) {
-    if (/^#{2,3} /.test(part)) heading = part;
-    for (const block of part.matchAll(/```sh\n([\s\S]*?)```/g)) {
-      for (const line of block[1].replace(/\\\n\s*/g, ' ').split('\n')) if (line.trim() !== '') out.push([heading, line.trim()]);
-    }
-  }
-  return out;
+/** The README's sh code blocks, each as its commands (continuation lines joined). */
+function readmeBlocks(readme) {
+  return [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((block) =>
+    block[1].replace(/\\\n\s*/g, ' ').split('\n').map((line) => line.trim()).filter((line) => line !== ''));
 }
 
 // ---- a fresh clone, ../shared beside it ----------------------------------------------------------
@@ -86,8 +79,7 @@ log(`fresh clone of ${root} (HEAD) in ${work}`);
 if (spawnSync('git', ['clone', '--quiet', root, clone], { stdio: 'inherit' }).status !== 0) process.exit(1);
 symlinkSync(realpathSync(join(root, '..', 'shared')), shared, 'dir');
 const readme = readFileSync(join(clone, 'README.md'), 'utf8');
-const commands = readmeCommands(readme);
-const quick = commands.filter(([h]) => h === '## Quick start').map(([, c]) => c);
+const [quick, ...examples] = readmeBlocks(readme.slice(readme.indexOf('## Quick start')));
 check(quick.length >= 2 && /npx tinytalk chat$/.test(quick.at(-1)), `the quick start ends with the chat: ${JSON.stringify(quick)}`);
 
 // ---- the quick start, exactly as written -----------------------------------------------------------
@@ -111,8 +103,8 @@ if (spawnSync('sh', ['-c', 'command -v script'], { stdio: 'ignore' }).status !==
 }
 
 // ---- every other example of the README, as written -----------------------------------------------
-for (const [heading, command] of commands) {
-  if (heading === '## Quick start' || command === 'npm test') continue;
+for (const command of examples.flat()) {
+  if (command === 'npm test') continue; // the whole suite: .ci/run runs it
   if (/npx tinytalk serve/.test(command)) {
     const serve = start(command, clone, /serving \S+ at (http:\/\/\S+) /);
     const ready = await serve.matched;
@@ -139,7 +131,7 @@ for (const [heading, command] of commands) {
 
 // ---- another project installs the package ----------------------------------------------------------
 const pack = run('npm pack', clone);
-const tarball = pack.out.trim().split('\n').pop();
+const tarball = pack.stdout.trim().split('\n').pop();
 check(pack.status === 0 && tarball.endsWith('.tgz'), `npm pack (build and declarations, ${seconds(pack.ms)})`);
 const consumer = (name, spec) => {
   const dir = join(work, name); // beside ../shared, so the library example's paths hold
