@@ -8,7 +8,7 @@
 //   without building, and runs the README's library example.
 // Run by .ci/run; the dependencies come from the npm registry or npm's cache. Exits 1 on failure.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -151,5 +151,10 @@ const example = run('node example.mjs', fromTarball);
 check(example.status === 0 && example.out.trim().length > 0, `consumer: the README's library example runs${example.status === 0 ? '' : `:\n${example.out}`}`);
 consumer('consumer-folder', '../tinytalk');
 
-log(failures.length === 0 ? `all checks passed (${work})` : `${failures.length} check(s) failed (${work})`);
-process.exit(failures.length === 0 ? 0 : 1);
+if (failures.length > 0) {
+  log(`${failures.length} check(s) failed; the clone is kept in ${work}`);
+  process.exit(1);
+}
+rmSync(work, { recursive: true, force: true });
+log('all checks passed');
+process.exit(0);
