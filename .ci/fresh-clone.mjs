@@ -3,7 +3,7 @@
 // - the quick start exactly as written: the install compiles nothing and warns about nothing, and
 //   its last command reaches the chat prompt within 5 s of the install finishing;
 // - every other example of the README, as written (serve until it answers, train until its first
-//   step is logged);
+//   step is logged), and stopping npx alone stops what it started;
 // - another project installs the package (the `npm pack` file, and the folder) quickly, quietly,
 //   without building, and runs the README's library example.
 // Run by .ci/run; the dependencies come from the npm registry or npm's cache. Exits 1 on failure.
@@ -100,6 +100,22 @@ if (spawnSync('sh', ['-c', 'command -v script'], { stdio: 'ignore' }).status !==
   const status = await Promise.race([chat.done, new Promise((r) => setTimeout(() => r('still running'), 30_000))]);
   if (status === 'still running') await chat.stop();
   check(status === 0, `/exit ends the chat (${status})`);
+}
+
+// ---- stopping npx alone (as a process manager or a timeout does) stops the tinytalk it started ----
+{
+  const serve = start('exec npx tinytalk serve --port 0 --model ../shared/models/tinytalk-q4/model_neo_q4.bin', clone, /serving \S+ at (http:\/\/\S+) /);
+  const ready = await serve.matched;
+  if (check(ready !== undefined, `npx tinytalk serve starts${ready ? '' : `:\n${serve.output()}`}`)) {
+    process.kill(serve.child.pid, 'SIGTERM'); // npx's process only, not its group
+    let closed = false;
+    for (let t = 0; t < 50 && !closed; t++) {
+      await new Promise((r) => setTimeout(r, 200));
+      closed = await fetch(`${ready.match[1]}/health`).then(() => false, () => true);
+    }
+    check(closed, 'SIGTERM to npx alone stops the server it started (no orphan)');
+  }
+  await serve.stop();
 }
 
 // ---- every other example of the README, as written -----------------------------------------------

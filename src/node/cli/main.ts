@@ -2,6 +2,7 @@
 // place that turns errors into what the user sees (./failure.ts), for every command alike.
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { exitWithNpx } from './exit-with-npx.js';
 import { ERROR_PREFIX, failure } from './failure.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -13,10 +14,13 @@ function fail(err: unknown): never {
 }
 process.on('uncaughtException', fail);
 process.on('unhandledRejection', fail);
+exitWithNpx();
 
 const program = new Command('tinytalk')
   .description('TinyTalk, the tiny GPT-Neo chatbot: chat, generate, train, convert, serve')
   .version(version, '-v, --version', 'print the version')
+  // program flags only before the command: `convert --version 3` is convert's own --version
+  .enablePositionalOptions()
   // Commander's own errors (a bad flag value, an unknown option) get the same prefix as ours;
   // subcommands inherit this when they are created below.
   .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, ERROR_PREFIX)) })
