@@ -1,7 +1,8 @@
 // A Hugging Face GPT-Neo checkpoint, built in memory: config.json, model.safetensors (F32, F16 or
 // BF16), tokenizer.json, vocab.json, merges.txt, tokenizer_config.json, special_tokens_map.json and
 // generation_config.json, laid out as transformers' save_pretrained writes them (tied lm_head
-// left out). The trainer saves its checkpoints with it; `tinytalk convert --to hf` writes it out.
+// left out). The trainer saves its checkpoints with it; `tinytalk convert --to hf` writes it out;
+// the ONNX export reuses everything but the weights.
 import { UsageError } from '../errors.js';
 import { f32ToBf16, f32ToF16 } from '../halfs.js';
 import { dequantize } from '../kernels/matmul.js';
@@ -31,14 +32,23 @@ const TORCH_DTYPE: Record<SafetensorsDtype, string> = { F32: 'float32', F16: 'fl
 /** file name → bytes, for a Hugging Face GPT-Neo directory. */
 export function hfCheckpointFiles(model: HfExportable, options: HfExportOptions = {}): Map<string, Uint8Array> {
   const dtype = options.dtype ?? 'F32';
+  const files = hfConfigFiles(model, dtype);
+  files.set('model.safetensors', writeSafetensors(neoTensors(model.config, model.weights, dtype)));
+  return files;
+}
+
+/**
+ * Everything of the directory but the weights: config.json (with `configExtras` added),
+ * generation_config.json and the tokenizer files. Also the frame of the ONNX export.
+ */
+export function hfConfigFiles(model: HfExportable, dtype: SafetensorsDtype, configExtras: Record<string, unknown> = {}): Map<string, Uint8Array> {
   const { config } = model;
   const vocab = model.tokenizer.vocab();
   const tokens = vocab.pieces.map((p, id) => (id === vocab.eosId ? EOS_TEXT : bytesToGpt2String(p)));
   const json = (v: unknown): Uint8Array => new TextEncoder().encode(`${JSON.stringify(v, null, 2)}\n`);
   const files = new Map<string, Uint8Array>();
-  files.set('config.json', json(configJson(config, model.weights.wte.rows, dtype)));
+  files.set('config.json', json({ ...configJson(config, model.weights.wte.rows, dtype), ...configExtras }));
   files.set('generation_config.json', json(generationJson(config, model.generation)));
-  files.set('model.safetensors', writeSafetensors(neoTensors(config, model.weights, dtype)));
   const vocabJson = tokenIdsJson(tokens);
   files.set('tokenizer.json', new TextEncoder().encode(`${JSON.stringify(tokenizerJson(tokens, vocab), null, 2).replace(JSON.stringify(VOCAB_SLOT), () => vocabJson)}\n`));
   files.set('vocab.json', new TextEncoder().encode(vocabJson));
