@@ -44,13 +44,14 @@ export function register(program: Command): void {
     .option('--force', 'replace an existing output')
     .action(async (ref: string, opts: ConvertOptions) => {
       if (!FORMATS.includes(opts.to)) throw new UsageError(`--to must be one of ${FORMATS.join(', ')}, got ${opts.to}`);
+      const onnx = opts.to === 'onnx' ? onnxWeights(opts) : undefined; // checked before the model loads
       const { loadModel } = await import('../../load.js');
       const model = await loadModel(ref, { tokenizer: opts.tokenizer });
       const pruned = await prune(model, opts);
       if (opts.to === 'firmware') await toFirmware(pruned, opts);
       else if (opts.to === 'hf') await toHf(pruned, opts);
       else if (opts.to === 'gguf') await toGguf(pruned, opts);
-      else await toOnnx(pruned, opts);
+      else await toOnnx(pruned, onnx!, opts);
     });
 }
 
@@ -144,8 +145,7 @@ function onnxWeights(opts: ConvertOptions): 'fp32' | 'fp16' | 'q8' | 'q4' {
   return q;
 }
 
-async function toOnnx(model: Model, opts: ConvertOptions): Promise<void> {
-  const weights = onnxWeights(opts);
+async function toOnnx(model: Model, weights: 'fp32' | 'fp16' | 'q8' | 'q4', opts: ConvertOptions): Promise<void> {
   const { onnxFolderFiles } = await import('../../../core/export/onnx/folder.js');
   const { writeDirectoryAtomic } = await import('../../write-dir.js');
   const files = onnxFolderFiles(model, weights);
