@@ -34,8 +34,9 @@ const golden = sharedJson<{ entries: GoldenEntry[] }>('golden', 'hf_forward_f32.
  */
 const FLOAT32_ACTIVATIONS: ort.InferenceSession.SessionOptions = { extra: { session: { qdq_matmulnbits_accuracy_level: '1' } } };
 
+/** One thread: the model is small, and spinning worker threads only slow a busy two-core machine down. */
 function session(bytes: Uint8Array, options: ort.InferenceSession.SessionOptions = {}): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(bytes, options);
+  return ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, ...options });
 }
 
 const int64 = (rows: readonly (readonly number[])[]): ort.Tensor =>

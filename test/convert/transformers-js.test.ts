@@ -42,6 +42,10 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** One onnxruntime thread: the model is small, and spinning worker threads only slow a busy two-core machine down. */
+const load = async (folder: string) =>
+  (await pipeline('text-generation', folder, { session_options: { intraOpNumThreads: 1, interOpNumThreads: 1 } })) as TextGenerationPipeline;
+
 /** Greedy replies of transformers.js for the 12 golden prompts, as the golden file decodes them. */
 async function greedyTexts(generator: TextGenerationPipeline): Promise<string[]> {
   const out: string[] = [];
@@ -61,7 +65,7 @@ describe('transformers.js on the fp32 folder', () => {
   });
 
   it('generates greedily the golden text, which is also tinytalk generate’s, for all 12 prompts', async () => {
-    const generator = (await pipeline('text-generation', folders.get('fp32')!)) as TextGenerationPipeline;
+    const generator = await load(folders.get('fp32')!);
     const texts = await greedyTexts(generator);
     for (const [i, e] of golden.entries()) {
       expect(texts[i], e.prompt).toBe(e.text);
@@ -77,7 +81,7 @@ describe('transformers.js on the other variants (onnxruntime defaults: q8/q4 wit
     ['q8', 7],
     ['q4', 7],
   ] as const)('%s: every chat reply identical, and at least %i of 12 greedy texts', async (weights, floor) => {
-    const generator = (await pipeline('text-generation', folders.get(weights)!)) as TextGenerationPipeline;
+    const generator = await load(folders.get(weights)!);
     const texts = await greedyTexts(generator);
     const same = golden.filter((e, i) => texts[i] === e.text);
     console.log(`transformers.js ${weights}: ${same.length}/12 greedy texts identical to float32 (differ: ${golden.filter((e, i) => texts[i] !== e.text).map((e) => e.kind).join(', ') || 'none'})`);
