@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getLlama, LlamaLogLevel, type Llama, type LlamaContext, type LlamaModel } from 'node-llama-cpp';
+import { getLlama, LlamaLogLevel, type Llama, type LlamaContext, type LlamaModel, type Token } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeGpt2Gguf, type GgufType } from '../../src/core/export/gguf-gpt2.js';
 import type { Model } from '../../src/core/model/model.js';
@@ -61,8 +61,8 @@ async function greedy(gguf: LlamaModel, context: LlamaContext, prompt: number[])
   const out: number[] = [];
   const most = Math.min(40, CONTEXT - prompt.length);
   try {
-    for await (const token of sequence.evaluate(prompt, { temperature: 0 })) {
-      if (token === gguf.tokens.eos || out.length === most) break;
+    for await (const token of sequence.evaluate(prompt as Token[], { temperature: 0 })) {
+      if (token === gguf.tokens.eos) break;
       out.push(token);
       if (out.length === most) break;
     }
