@@ -8,6 +8,8 @@
 // - gelu: gelu_new in place.
 // - q4Device: Q4_0 products in the firmware's summation order, bit for bit.
 // - fwScores, fwValues: firmware attention over int8 caches in the device's order, bit for bit.
+// - firmwareV3Matvec, firmwareV3Scores, firmwareV3Values (last section): the version-3
+//   firmware's int8 products and int4-cache attention, bit for bit.
 
 // Matrix kinds, as numbered by src/core/kernels/module.ts (kernelKind).
 const F32: i32 = 0;
@@ -647,6 +649,158 @@ export function fwValues(out: usize, att: usize, vc: usize, vs: usize, span: i32
         a0 = f32x4.add(a0, f32x4.mul(a, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(c))));
         a1 = f32x4.add(a1, f32x4.mul(a, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(c))));
         vr += <usize>D;
+      }
+      v128.store(out + (d << 2), a0);
+      v128.store(out + (d << 2), a1, 16);
+    }
+    ah += headBytes;
+  }
+}
+
+// ==== Version-3 firmware (firmware mode, v3 arithmetic; firmware-format.md 11.1) ====
+// Bit for bit the scalar code of src/core/firmware/v3/: integer sums are exact in any order, and
+// every float32 operation runs in its own lane in the device's order (no fused multiply-adds).
+
+// [Σ a, Σ b, Σ c, Σ d] of four i32x4 vectors.
+@inline function firmwareV3Sum4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = i32x4.add(v128.shuffle<i32>(a, b, 0, 1, 4, 5), v128.shuffle<i32>(a, b, 2, 3, 6, 7));
+  const cd = i32x4.add(v128.shuffle<i32>(c, d, 0, 1, 4, 5), v128.shuffle<i32>(c, d, 2, 3, 6, 7));
+  return i32x4.add(v128.shuffle<i32>(ab, cd, 0, 2, 4, 6), v128.shuffle<i32>(ab, cd, 1, 3, 5, 7));
+}
+
+// Σ (code − 8) · x over one 32-weight block of one row, as four i32 partial sums: 16 nibble bytes
+// at p (weight k low, k + 16 high) against the block's int8 activations xa (0..15) and xb (16..31).
+// Products are at most 8 · 128, four of them fit an i16 lane.
+@inline function firmwareV3Block(p: usize, xa: v128, xb: v128): v128 {
+  const v = v128.load(p);
+  const eight = i8x16.splat(8);
+  const lo = i8x16.sub(v128.and(v, i8x16.splat(15)), eight);
+  const hi = i8x16.sub(i8x16.shr_u(v, 4), eight);
+  const s = i16x8.add(
+    i16x8.add(i16x8.extmul_low_i8x16_s(lo, xa), i16x8.extmul_high_i8x16_s(lo, xa)),
+    i16x8.add(i16x8.extmul_low_i8x16_s(hi, xb), i16x8.extmul_high_i8x16_s(hi, xb)),
+  );
+  return i32x4.extadd_pairwise_i16x8_s(s);
+}
+
+/**
+ * y (n, rows) = W · x for int8 activations xq (n, cols) with float32 scales xs (n, cols/32):
+ * per row and block, the exact sum Σ (code − 8) · xq, then acc += (scale × xs) × sum in float32,
+ * blocks in order. Lanes are four rows. Weights arranged by rows of four (rows padded to a
+ * multiple of 4 with zeros): nib[((g·nb + b)·4 + lane)·16 + k], sc[(g·nb + b)·4 + lane] float32.
+ */
+export function firmwareV3Matvec(y: usize, xq: usize, xs: usize, sc: usize, nib: usize, n: i32, rows: i32, cols: i32): void {
+  const nb = cols >> 5;
+  const groups = (rows + 3) >> 2;
+  for (let t = 0; t < n; t++) {
+    const xt = xq + <usize>t * cols;
+    const st = xs + ((<usize>t * nb) << 2);
+    const yt = y + ((<usize>t * rows) << 2);
+    for (let g = 0; g < groups; g++) {
+      let acc = f32x4.splat(0);
+      for (let b = 0; b < nb; b++) {
+        const gb = <usize>g * nb + b;
+        const p = nib + (gb << 6);
+        const xa = v128.load(xt + (<usize>b << 5)), xb = v128.load(xt + (<usize>b << 5), 16);
+        const isum = firmwareV3Sum4(firmwareV3Block(p, xa, xb), firmwareV3Block(p + 16, xa, xb), firmwareV3Block(p + 32, xa, xb), firmwareV3Block(p + 48, xa, xb));
+        const ts = f32x4.mul(v128.load(sc + (gb << 4)), f32x4.splat(load<f32>(st + (<usize>b << 2))));
+        acc = f32x4.add(acc, f32x4.mul(ts, f32x4.convert_i32x4_s(isum)));
+      }
+      const yo = yt + (<usize>g << 4);
+      const left = rows - (g << 2);
+      if (left >= 4) {
+        v128.store(yo, acc);
+      } else {
+        v128.store32_lane(yo, acc, 0);
+        if (left > 1) v128.store32_lane(yo, acc, 1, 4);
+        if (left > 2) v128.store32_lane(yo, acc, 2, 8);
+      }
+    }
+  }
+}
+
+// (code − 8) as float32 for the four keys of quarter `part` (0..3) of 16 signed codes laid out
+// four keys per element.
+@inline function firmwareV3Codes(c: v128, part: i32): v128 {
+  const h = part < 2 ? i16x8.extend_low_i8x16_s(c) : i16x8.extend_high_i8x16_s(c);
+  return f32x4.convert_i32x4_s((part & 1) == 0 ? i32x4.extend_low_i16x8_s(h) : i32x4.extend_high_i16x8_s(h));
+}
+
+/**
+ * Scores of one query row (D floats at q) against span int4 key slots (D/2 code bytes per slot
+ * at kc, D/32 float32 scales per slot at ks), every head: per key, s += q_i × (code_i − 8) for i
+ * in order, then s × the scale of the group holding the head's first element. Lanes are four
+ * keys. att: (D / hs) heads of span rounded up to 4 floats (the last group's spare lanes repeat
+ * the last key). hs is a multiple of 8.
+ */
+export function firmwareV3Scores(att: usize, q: usize, kc: usize, ks: usize, span: i32, D: i32, hs: i32): void {
+  const headBytes = <usize>((span + 3) & ~3) << 2;
+  const last = span - 1;
+  const slotBytes = <usize>(D >> 1), scaleBytes = <usize>(D >> 5) << 2;
+  const eight = i8x16.splat(8), fifteen = i8x16.splat(15);
+  for (let t = 0; t < span; t += 4) {
+    const k0 = kc + <usize>t * slotBytes, k1 = kc + <usize>min(t + 1, last) * slotBytes;
+    const k2 = kc + <usize>min(t + 2, last) * slotBytes, k3 = kc + <usize>min(t + 3, last) * slotBytes;
+    const s0 = ks + <usize>t * scaleBytes, s1 = ks + <usize>min(t + 1, last) * scaleBytes;
+    const s2 = ks + <usize>min(t + 2, last) * scaleBytes, s3 = ks + <usize>min(t + 3, last) * scaleBytes;
+    let at = att + (<usize>t << 2);
+    for (let h: usize = 0; h < <usize>D; h += <usize>hs) {
+      let s = f32x4.splat(0);
+      for (let d = h; d < h + <usize>hs; d += 8) {
+        const o = d >> 1; // four bytes: elements d..d+7 of each key
+        let v = v128.load32_zero(k0 + o);
+        v = v128.load32_lane(k1 + o, v, 1);
+        v = v128.load32_lane(k2 + o, v, 2);
+        v = v128.load32_lane(k3 + o, v, 3);
+        v = i8x16.shuffle(v, v, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15); // byte-major
+        const lo = i8x16.sub(v128.and(v, fifteen), eight); // elements d, d+2, d+4, d+6
+        const hi = i8x16.sub(i8x16.shr_u(v, 4), eight); // elements d+1, d+3, d+5, d+7
+        const qd = q + (d << 2);
+        s = f32x4.add(s, f32x4.mul(v128.load32_splat(qd), firmwareV3Codes(lo, 0)));
+        s = f32x4.add(s, f32x4.mul(v128.load32_splat(qd, 4), firmwareV3Codes(hi, 0)));
+        s = f32x4.add(s, f32x4.mul(v128.load32_splat(qd, 8), firmwareV3Codes(lo, 1)));
+        s = f32x4.add(s, f32x4.mul(v128.load32_splat(qd, 12), firmwareV3Codes(hi, 1)));
+        s = f32x4.add(s, f32x4.mul(v128.load32_splat(qd, 16), firmwareV3Codes(lo, 2)));
+        s = f32x4.add(s, f32x4.mul(v128.load32_splat(qd, 20), firmwareV3Codes(hi, 2)));
+        s = f32x4.add(s, f32x4.mul(v128.load32_splat(qd, 24), firmwareV3Codes(lo, 3)));
+        s = f32x4.add(s, f32x4.mul(v128.load32_splat(qd, 28), firmwareV3Codes(hi, 3)));
+      }
+      const g = (h >> 5) << 2; // byte offset of the head's scale group
+      let scale = v128.load32_zero(s0 + g);
+      scale = v128.load32_lane(s1 + g, scale, 1);
+      scale = v128.load32_lane(s2 + g, scale, 2);
+      scale = v128.load32_lane(s3 + g, scale, 3);
+      v128.store(at, f32x4.mul(s, scale));
+      at += headBytes;
+    }
+  }
+}
+
+/**
+ * out (D floats) = per head Σ_t a_t × (code_t − 8), a_t = att_t × the value scale of the head's
+ * group, t in order. Lanes are dimensions. att as firmwareV3Scores lays it out (after the caller's
+ * softmax); vc, vs: value codes and scales laid out like the keys.
+ */
+export function firmwareV3Values(out: usize, att: usize, vc: usize, vs: usize, span: i32, D: i32, hs: i32): void {
+  const headBytes = <usize>((span + 3) & ~3) << 2;
+  const slotBytes = <usize>(D >> 1), scaleBytes = <usize>(D >> 5) << 2;
+  const eight = i8x16.splat(8), fifteen = i8x16.splat(15);
+  let ah = att;
+  for (let h: usize = 0; h < <usize>D; h += <usize>hs) {
+    const g = (h >> 5) << 2;
+    for (let d = h; d < h + <usize>hs; d += 8) {
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+      let vr = vc + (d >> 1);
+      let sr = vs + g;
+      for (let t = 0; t < span; t++) {
+        const a = f32x4.splat(load<f32>(ah + (<usize>t << 2)) * load<f32>(sr));
+        const v = v128.load32_zero(vr);
+        const lo = i8x16.sub(v128.and(v, fifteen), eight), hi = i8x16.sub(i8x16.shr_u(v, 4), eight);
+        const c = i16x8.extend_low_i8x16_s(i8x16.shuffle(lo, hi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23));
+        a0 = f32x4.add(a0, f32x4.mul(a, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(c))));
+        a1 = f32x4.add(a1, f32x4.mul(a, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(c))));
+        vr += slotBytes;
+        sr += scaleBytes;
       }
       v128.store(out + (d << 2), a0);
       v128.store(out + (d << 2), a1, 16);
