@@ -63,6 +63,8 @@ export interface GeneratePiece {
   id: number;
   /** Text this token completes; '' while a character or a possible stop string is incomplete. */
   text: string;
+  /** v3 firmware: the window slid just before this token was computed. */
+  slide?: Slide;
 }
 
 export interface GenerateResult {
@@ -182,6 +184,7 @@ export async function* generateStream(
   let total = promptIds.length; // positions taken, counting the last sampled token
   let wrapped = false;
   const slides: Slide[] = [];
+  let slid: Slide | undefined;
   let finishReason: FinishReason;
   let lastYield = performance.now();
   for (;;) {
@@ -196,7 +199,7 @@ export async function* generateStream(
         finishReason = 'context';
         break;
       }
-      if (room) slides.push(room);
+      if (room) slides.push((slid = room));
     } else {
       if (total >= context) {
         if (!o.wrap) {
@@ -224,7 +227,8 @@ export async function* generateStream(
     sampler.observe([next]);
     const shown = stopText.push(decoder.push(next));
     text += shown.text;
-    yield { id: next, text: shown.text };
+    yield slid ? { id: next, text: shown.text, slide: slid } : { id: next, text: shown.text };
+    slid = undefined;
     if (shown.stopped) {
       finishReason = 'stop';
       break;

@@ -1,8 +1,9 @@
 // The version-3 firmware's products and attention (firmware mode, v3 arithmetic) on the
 // WebAssembly SIMD kernels: integer block sums with i16 multiply-adds of int8 codes, float32
-// steps one row (or key, or dimension) per lane in the device's order, so the results are bit
-// for bit those of the scalar code in firmware/v3/. Weights are rearranged once per matrix (by
-// rows of four) into the kernel memory; activations and caches are used in place.
+// steps one row (or key, or dimension) per lane in the device's order, fused multiply-adds
+// emulated exactly where asked, so the results are bit for bit those of the scalar code in
+// firmware/v3/. Weights are rearranged once per matrix (by rows of four) into the kernel memory;
+// activations and caches are used in place.
 import { halfTable } from '../halfs.js';
 import { QBLOCK, type Q4Matrix } from '../tensor.js';
 import { kernelArray, offsetOf, wasmKernels, type KernelMemory } from './wasm.js';
@@ -37,16 +38,44 @@ function arrange(k: KernelMemory, w: Q4Matrix): Arranged {
   return { scales, nibbles };
 }
 
+/** Activations quantized to int8 for the products: codes (n, cols), and per 32 a scale and the codes' sum. */
+export interface Q8Rows {
+  q: Int8Array;
+  s: Float32Array;
+  /** Σ codes per block (integers held in float32, exactly). */
+  sum: Float32Array;
+}
+
+/** Where all of a's arrays lie in the shared kernel memory, or undefined. */
+function q8At(k: KernelMemory, a: Q8Rows): [number, number, number] | undefined {
+  const q = offsetOf(k, a.q), s = offsetOf(k, a.s), sum = offsetOf(k, a.sum);
+  return k.shared && q !== undefined && s !== undefined && sum !== undefined ? [q, s, sum] : undefined;
+}
+
 /**
- * y (n, rows) = W · x for int8 activations q (n, cols) and their scales s (n, cols/32), as
- * firmware/v3/numerics.ts q4q8Matvec computes it. Returns false, writing nothing, where the
- * kernel memory is not shared or q and s lie outside it (the caller then runs its scalar code).
+ * The first `count` values of x quantized into a as firmware/v3/numerics.ts quantizeQ8 does it.
+ * Returns false, writing nothing, where the kernels are off or an array lies outside the shared
+ * kernel memory.
  */
-export function firmwareV3Matvec(y: Float32Array, q: Int8Array, s: Float32Array, w: Q4Matrix, n: number): boolean {
+export function firmwareV3Quantize(a: Q8Rows, x: Float32Array, count: number): boolean {
   const k = wasmKernels();
-  if (!k?.shared) return false;
-  const qAt = offsetOf(k, q), sAt = offsetOf(k, s);
-  if (qAt === undefined || sAt === undefined) return false;
+  const at = k ? q8At(k, a) : undefined;
+  const xAt = k ? offsetOf(k, x) : undefined;
+  if (!k || !at || xAt === undefined) return false;
+  k.kernels.firmwareV3Quantize(at[0], at[1], at[2], xAt, count);
+  return true;
+}
+
+/**
+ * y (n, rows) = W · x for n rows of quantized activations, as firmware/v3/numerics.ts
+ * q4q8Matvec computes it (fused: with fused multiply-adds). Returns false, writing nothing, where
+ * the kernels are off or the activations lie outside the shared kernel memory (the caller then
+ * runs its scalar code).
+ */
+export function firmwareV3Matvec(y: Float32Array, x: Q8Rows, w: Q4Matrix, n: number, fused: boolean): boolean {
+  const k = wasmKernels();
+  const at = k ? q8At(k, x) : undefined;
+  if (!k || !at) return false;
   let a = arranged.get(w);
   if (!a) arranged.set(w, (a = arrange(k, w)));
   let yAt = offsetOf(k, y);
@@ -55,7 +84,7 @@ export function firmwareV3Matvec(y: Float32Array, q: Int8Array, s: Float32Array,
     if (!yBuf || yBuf.length < len) yBuf = kernelArray(k, Math.max(len, 16384));
     yAt = offsetOf(k, yBuf)!;
   }
-  k.kernels.firmwareV3Matvec(yAt, qAt, sAt, offsetOf(k, a.scales)!, offsetOf(k, a.nibbles)!, n, w.rows, w.cols);
+  k.kernels.firmwareV3Matvec(yAt, at[0], at[1], at[2], offsetOf(k, a.scales)!, offsetOf(k, a.nibbles)!, n, w.rows, w.cols, fused ? 1 : 0);
   if (offsetOf(k, y) === undefined) y.set(yBuf!.subarray(0, len));
   return true;
 }
@@ -71,13 +100,14 @@ export interface Int4KV {
 /**
  * Attention of one query row, every head, over `span` slots of a cache from slot `first` (one
  * layer's slots 0..slot): out[o..o+D) from q[o..o+D), softmax(att, offset, n) applied to each
- * head's scores in between (it emulates glibc's expf exactly, in JavaScript). Returns false,
+ * head's scores in between (it emulates glibc's expf exactly, in JavaScript); fused: with fused
+ * multiply-adds. Returns false,
  * writing nothing, where the kernels are off, the memory is not shared, an array lies outside
  * it or the head size is not a multiple of 8 (the caller then runs its scalar code).
  */
 export function firmwareV3Attention(
   out: Float32Array, q: Float32Array, o: number, cache: Int4KV, first: number, span: number, D: number, hs: number,
-  softmax: (att: Float32Array, offset: number, n: number) => void,
+  softmax: (att: Float32Array, offset: number, n: number) => void, fused: boolean,
 ): boolean {
   const k = wasmKernels();
   if (!k?.shared || hs % 8 !== 0) return false;
@@ -93,8 +123,8 @@ export function firmwareV3Attention(
   const att = attBuf;
   const attAt = offsetOf(k, att)!;
   const codes = (first * D) / 2, scales = (4 * first * D) / QBLOCK;
-  k.kernels.firmwareV3Scores(attAt, qAt + 4 * o, kAt + codes, ksAt + scales, span, D, hs);
+  k.kernels.firmwareV3Scores(attAt, qAt + 4 * o, kAt + codes, ksAt + scales, span, D, hs, fused ? 1 : 0);
   for (let h = 0; h < H; h++) softmax(att, h * stride, span);
-  k.kernels.firmwareV3Values(outAt + 4 * o, attAt, vAt + codes, vsAt + scales, span, D, hs);
+  k.kernels.firmwareV3Values(outAt + 4 * o, attAt, vAt + codes, vsAt + scales, span, D, hs, fused ? 1 : 0);
   return true;
 }

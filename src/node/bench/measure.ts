@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Engine, Sequence } from '../../core/model/engine.js';
 import type { Model } from '../../core/model/model.js';
+import { firmwareVersionOf } from '../../core/firmware/select.js';
 import { argmax } from '../../core/generate/sampler.js';
 
 export type BenchMode = 'reference' | 'firmware';
@@ -15,11 +16,15 @@ export interface BenchOptions {
   runs: number;
   mode: BenchMode;
   weights: WeightLayout;
+  /** Firmware mode: the arithmetic (default: the blob's version). */
+  firmwareVersion?: 2 | 3;
 }
 
 export interface BenchResult {
   model: string;
   mode: BenchMode;
+  /** Firmware mode: the firmware arithmetic measured. */
+  firmware_version?: 2 | 3;
   weights: WeightLayout;
   threads: number;
   runs: number;
@@ -65,13 +70,17 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-/** Loads a model and builds its engine with the weights placed for the kernels. */
-export async function loadEngine(ref: string, o: Pick<BenchOptions, 'mode' | 'weights'>): Promise<{ model: Model; engine: Engine }> {
+/**
+ * Loads a model and builds its engine with the weights placed for the kernels. Firmware engines
+ * get a window of all the model's positions: the decode run then needs no slide, and a v2 and a
+ * v3 engine on the same blob do the same work.
+ */
+export async function loadEngine(ref: string, o: Pick<BenchOptions, 'mode' | 'weights' | 'firmwareVersion'>): Promise<{ model: Model; engine: Engine }> {
   const { loadModel } = await import('../load.js');
   const model = await loadModel(ref);
   if (o.mode === 'firmware') {
-    const { FirmwareEngine } = await import('../../core/firmware/engine.js');
-    return { model, engine: new FirmwareEngine(model, { context: model.config.maxPositions, maxBatch: 1 }) };
+    const { firmwareEngine } = await import('../../core/firmware/select.js');
+    return { model, engine: firmwareEngine(model, { firmwareVersion: o.firmwareVersion, context: model.config.maxPositions, maxBatch: 1 }) };
   }
   const { placeWeights } = await import('../../core/kernels/place.js');
   const { Transformer } = await import('../../core/model/transformer.js');
@@ -129,13 +138,15 @@ async function inProcess(ref: string, o: BenchOptions) {
     prefill.push((PREFILL_TOKENS * 1000) / (performance.now() - t0));
     prefillCpu.push((PREFILL_TOKENS * 1000) / (cpuMs() - c0));
   }
-  return { decode: median(decode), prefill: median(prefill), load: median(loads), decodeCpu: median(decodeCpu), prefillCpu: median(prefillCpu) };
+  const firmwareVersion = o.mode === 'firmware' ? firmwareVersionOf(model, o.firmwareVersion) : undefined;
+  return { decode: median(decode), prefill: median(prefill), load: median(loads), decodeCpu: median(decodeCpu), prefillCpu: median(prefillCpu), firmwareVersion };
 }
 
 /** The first-token probe: a fresh `tinytalk bench --probe` process, timed from its spawn. */
 function probe(ref: string, o: BenchOptions): Promise<{ firstTokenMs: number; firstTokenCpuMs: number; peakRssMb: number }> {
   const bin = fileURLToPath(new URL('../../../bin/tinytalk.js', import.meta.url));
   const args = [bin, 'bench', '--probe', '--model', ref, '--threads', String(o.threads), '--mode', o.mode, '--weights', o.weights];
+  if (o.firmwareVersion) args.push('--firmware-version', String(o.firmwareVersion));
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -167,10 +178,11 @@ export async function runProbe(ref: string, o: BenchOptions): Promise<void> {
 export async function benchModel(ref: string, o: BenchOptions): Promise<BenchResult> {
   const probes = [];
   for (let r = 0; r < Math.max(3, o.runs); r++) probes.push(await probe(ref, o));
-  const { decode, prefill, load, decodeCpu, prefillCpu } = await inProcess(ref, o);
+  const { decode, prefill, load, decodeCpu, prefillCpu, firmwareVersion } = await inProcess(ref, o);
   return {
     model: ref,
     mode: o.mode,
+    ...(firmwareVersion ? { firmware_version: firmwareVersion } : {}),
     weights: o.weights,
     threads: o.threads,
     runs: o.runs,

@@ -5,7 +5,7 @@
 // host build's separate roundings. Rows are batched like the v2 engine's: a prefill gives the
 // device's token-by-token numbers, because each row only depends on the rows before it.
 import { UsageError } from '../../errors.js';
-import { firmwareV3Attention } from '../../kernels/firmware-v3.js';
+import { firmwareV3Attention, type Q8Rows } from '../../kernels/firmware-v3.js';
 import { activationArray, dequantizeRow } from '../../kernels/matmul.js';
 import type { NeoConfig } from '../../model/config.js';
 import { checkDecode, checkRewind, checkToken, type Engine, type PrefillOptions, type Sequence } from '../../model/engine.js';
@@ -67,8 +67,7 @@ export class FirmwareV3Engine implements Engine {
   private readonly k: Float32Array; // (N, D)
   private readonly v: Float32Array; // (N, D)
   private readonly hb: Float32Array; // (N, F)
-  private readonly xq: Int8Array; // (N, F) int8 activations of the product being computed
-  private readonly xs: Float32Array; // (N, F/32) their scales
+  private readonly xq: Q8Rows; // (N, F) int8 activations of the product being computed
   private readonly att: Float32Array; // (context) one head's scores
   private readonly logits: Float32Array; // (maxBatch, V)
   private readonly rowSeq: Int4Cache[]; // (N)
@@ -120,8 +119,8 @@ export class FirmwareV3Engine implements Engine {
     this.k = new Float32Array(n * D);
     this.v = new Float32Array(n * D);
     this.hb = activationArray(n * F);
-    this.xq = activationArray(n * Math.max(D, F), Int8Array);
-    this.xs = activationArray((n * Math.max(D, F)) / QBLOCK);
+    const widest = n * Math.max(D, F);
+    this.xq = { q: activationArray(widest, Int8Array), s: activationArray(widest / QBLOCK), sum: activationArray(widest / QBLOCK) };
     this.att = new Float32Array(this.context);
     this.logits = new Float32Array(this.maxBatch * c.vocabSize);
     this.rowSeq = new Array<Int4Cache>(n);
@@ -215,8 +214,8 @@ export class FirmwareV3Engine implements Engine {
 
   /** y (n, W.rows) = W · x (n, W.cols) with x quantized to int8 first (11.1). */
   private product(y: Float32Array, x: Float32Array, w: Q4Matrix, n: number): void {
-    quantizeQ8(this.xq, this.xs, x, n, w.cols);
-    q4q8Matvec(y, this.xq, this.xs, w, n, this.fma);
+    quantizeQ8(this.xq, x, n, w.cols);
+    q4q8Matvec(y, this.xq, w, n, this.fma);
   }
 
   /** The layers for rows 0..n of the row tables; leaves the residual stream in x. */
@@ -233,10 +232,10 @@ export class FirmwareV3Engine implements Engine {
       const lw = this.layers[l]!;
       for (let i = 0; i < n; i++) layerNorm(xb, x, i * D, lw.ln1g, lw.ln1b, fma);
       // the device quantizes xb for each of the three products; once gives the same codes
-      quantizeQ8(this.xq, this.xs, xb, n, D);
-      q4q8Matvec(q, this.xq, this.xs, lw.q, n, fma);
-      q4q8Matvec(k, this.xq, this.xs, lw.k, n, fma);
-      q4q8Matvec(v, this.xq, this.xs, lw.v, n, fma);
+      quantizeQ8(this.xq, xb, n, D);
+      q4q8Matvec(q, this.xq, lw.q, n, fma);
+      q4q8Matvec(k, this.xq, lw.k, n, fma);
+      q4q8Matvec(v, this.xq, lw.v, n, fma);
       for (let i = 0; i < n; i++) {
         const s = this.rowSeq[i]!;
         const slot = l * this.context + this.rowSlot[i]!;
@@ -269,7 +268,7 @@ export class FirmwareV3Engine implements Engine {
       const span = this.rowSlot[i]! + 1;
       const seq = this.rowSeq[i]!;
       const base = l * this.context;
-      if (!this.fma && firmwareV3Attention(xb, q, i * D, seq, base, span, D, hs, fwSoftmax)) continue; // the same sums on SIMD
+      if (firmwareV3Attention(xb, q, i * D, seq, base, span, D, hs, fwSoftmax, this.fma)) continue; // the same sums on SIMD
       const { k: Kc, v: Vc, kScale, vScale } = seq;
       for (let h = 0; h < H; h++) {
         const qo = i * D + h * hs;

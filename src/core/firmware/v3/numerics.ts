@@ -4,7 +4,7 @@
 // except in the fused variant (`fma`), where the compiler's contractions are followed: every
 // a × b + c the C code writes becomes one fused multiply-add, as on the ESP32.
 import { f32ToBf16, bf16ToF32, halfTable } from '../../halfs.js';
-import { firmwareV3Matvec } from '../../kernels/firmware-v3.js';
+import { firmwareV3Matvec, firmwareV3Quantize, type Q8Rows } from '../../kernels/firmware-v3.js';
 import { QBLOCK, type Q4Matrix } from '../../tensor.js';
 import { tanhf } from '../libm.js';
 import { fwGelu, fwLayerNorm, roundHalfEven } from '../numerics.js';
@@ -21,10 +21,13 @@ export function mulAdd(a: number, b: number, c: number): number {
 export const madd = (fused: boolean): ((a: number, b: number, c: number) => number) => (fused ? fmaf : mulAdd);
 
 /**
- * Quantizes n rows of `cols` activations (x (n, cols)) to int8 (q (n, cols)) with one float32
- * scale per 32 values (s (n, cols/32)): s = max|x| / 127, q = rint(x × (1 / s)), ties to even.
+ * Quantizes n rows of `cols` activations (x (n, cols)) to int8 (a.q (n, cols)) with one float32
+ * scale per 32 values (a.s (n, cols/32)): s = max|x| / 127, q = rint(x × (1 / s)), ties to even.
+ * a.sum gets each block's Σ q (for the SIMD products).
  */
-export function quantizeQ8(q: Int8Array, s: Float32Array, x: Float32Array, n: number, cols: number): void {
+export function quantizeQ8(a: Q8Rows, x: Float32Array, n: number, cols: number): void {
+  if (firmwareV3Quantize(a, x, n * cols)) return; // the same codes on SIMD
+  const { q, s, sum } = a;
   for (let b = 0; b < (n * cols) / QBLOCK; b++) {
     const o = b * QBLOCK;
     let mx = 0;
@@ -35,16 +38,19 @@ export function quantizeQ8(q: Int8Array, s: Float32Array, x: Float32Array, n: nu
     const scale = fr(mx / 127);
     const inv = scale > 0 ? fr(1 / scale) : 0;
     s[b] = scale;
-    for (let i = 0; i < QBLOCK; i++) q[o + i] = roundHalfEven(fr(x[o + i]! * inv));
+    let total = 0;
+    for (let i = 0; i < QBLOCK; i++) total += q[o + i] = roundHalfEven(fr(x[o + i]! * inv));
+    sum[b] = total;
   }
 }
 
 /**
- * y (n, rows) = W · x for n int8 rows (q, s as quantizeQ8 leaves them): per block the exact sum
+ * y (n, rows) = W · x for n int8 rows (x as quantizeQ8 leaves it): per block the exact sum
  * Σ (code − 8) · q, then acc += (scale_w × s) × sum in float32 (fused: one rounding fewer).
  */
-export function q4q8Matvec(y: Float32Array, q: Int8Array, s: Float32Array, w: Q4Matrix, n: number, fused: boolean): void {
-  if (!fused && firmwareV3Matvec(y, q, s, w, n)) return; // the same sums on SIMD
+export function q4q8Matvec(y: Float32Array, x: Q8Rows, w: Q4Matrix, n: number, fused: boolean): void {
+  if (firmwareV3Matvec(y, x, w, n, fused)) return; // the same sums on SIMD
+  const { q, s } = x;
   const { rows, cols, scales, nibbles } = w;
   const table = halfTable(w.scaleType);
   const nb = cols / QBLOCK;

@@ -1,7 +1,7 @@
 // `tinytalk generate`: continue a prompt, streaming the text (or one JSON object with --json),
 // in float32 reference mode or reproducing the firmware (--firmware).
 import { Option, type Command } from 'commander';
-import { decimal, integer, modelOptions, startThreads, threadsOption } from '../options.js';
+import { decimal, firmwareOptions, integer, modelOptions, startThreads, threadsOption } from '../options.js';
 
 interface GenerateCliOptions {
   model: string;
@@ -16,6 +16,8 @@ interface GenerateCliOptions {
   repetitionPenalty?: number;
   seed?: number;
   firmware?: boolean;
+  firmwareVersion?: 2 | 3;
+  fma?: boolean;
   context?: number;
   stop?: string[];
   threads: number;
@@ -31,14 +33,15 @@ export function register(program: Command): void {
     .option('--max-tokens <n>', 'new tokens at most (default: the model\'s, 64)', integer(0))
     .option('--temperature <t>', '0 = greedy (default: the model\'s, 0.7; --firmware: the device\'s, 0.8)', decimal(0))
     .option('--top-k <k>', 'sample among the k most likely tokens, 0 = all (default 40)', integer(0))
-    .option('--top-p <p>', 'nucleus sampling threshold (default 1)', decimal(0))
+    .option('--top-p <p>', 'nucleus sampling threshold (default 1; v3 firmware: its 0.9)', decimal(0))
     .option('--min-p <p>', 'drop tokens below p × the most likely one (default 0)', decimal(0))
     .option('--repetition-penalty <r>', 'penalize tokens already seen, 1 = off (default 1)', decimal(0))
     .option('--seed <s>', 'random seed for reproducible sampling (default random)', integer(0))
-    .option('--firmware', 'reproduce the version-2 firmware exactly: device encoding, Q4 float32 math, int8 KV cache, its sampler')
-    .option('--context <n>', 'positions for prompt + output (firmware: KV window, default 80)', integer())
+    .option('--firmware', 'reproduce the firmware exactly (v2 or v3, as the blob says): device encoding, its arithmetic, KV cache, window and sampler')
+    .option('--context <n>', 'positions for prompt + output (firmware: KV window, default 80; v3 above dim 128: 72)', integer())
     .addOption(new Option('--stop <s...>', 'stop before any of these strings'))
     .option('--json', 'print one JSON object with ids, text, finish reason and timings');
+  firmwareOptions(command);
   threadsOption(command)
     .action(async (o: GenerateCliOptions) => {
       const { loadModel } = await import('../../load.js');
@@ -57,6 +60,8 @@ export function register(program: Command): void {
         repetitionPenalty: o.repetitionPenalty,
         seed: o.seed,
         firmware: o.firmware,
+        firmwareVersion: o.firmwareVersion,
+        fma: o.fma,
         context: o.context,
         stop: o.stop,
         signal: controller.signal,
@@ -88,6 +93,7 @@ export function register(program: Command): void {
         ids: res.ids,
         text: res.text,
         finish_reason: res.finishReason,
+        ...(res.slides.length > 0 ? { slides: res.slides } : {}),
         timings: { prompt_ms: t.promptMs, gen_ms: t.genMs, tokens_per_second: t.tokensPerSecond },
       };
       process.stdout.write(`${JSON.stringify(out)}\n`);
