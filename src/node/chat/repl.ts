@@ -42,7 +42,7 @@ function describe(model: Model, session: ChatSession, name: string): string {
   const src = model.source;
   const what = src.format === 'crdp' ? `firmware blob v${src.version ?? '?'}` : src.format;
   const numerics = s.firmware
-    ? `firmware v${s.firmwareVersion} mode${s.fma ? ' with fused multiply-adds' : ''} (device numerics, sampler and history rules)`
+    ? `firmware mode, v${s.firmwareVersion} firmware${s.fma ? ' with fused multiply-adds' : ''} (device numerics, sampler and history rules)`
     : 'float32 reference';
   const topP = s.topP === undefined ? '' : `, top-p ${s.topP}`;
   return `${name} (${what}${src.path === name ? '' : `, ${src.path}`}): ${numerics}, ${s.context}-token context, mode ${s.mode}, temperature ${s.temperature}${topP}`;
