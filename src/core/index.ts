@@ -11,6 +11,9 @@ export type { Engine, Sequence } from './model/engine.js';
 export { modelFromHfFiles, modelFromCrdp, type HfFiles } from './model/load.js';
 export { Transformer, type TransformerOptions } from './model/transformer.js';
 export { FirmwareEngine } from './firmware/engine.js';
+export { FirmwareV3Engine, type FirmwareV3Options } from './firmware/v3/engine.js';
+export { firmwareEngine, firmwareVersionOf, type FirmwareVersion } from './firmware/select.js';
+export type { Slide } from './firmware/v3/window.js';
 export {
   generate, generateStream, engineFor, encodePrompt,
   type GenerateOptions, type GeneratePiece, type GenerateResult, type FinishReason,

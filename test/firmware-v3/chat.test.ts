@@ -15,6 +15,17 @@ async function say(session: ChatSession, text: string): Promise<ReplyResult> {
   }
 }
 
+/** A golden prompt as a conversation: its past exchanges remembered afresh, then its last message sent. */
+async function sayPrompt(session: ChatSession, prompt: string): Promise<ReplyResult> {
+  session.newChat();
+  const parts = prompt.split('<|endoftext|>\n');
+  for (const p of parts.slice(0, -1)) {
+    const m = /^User: (.*)\nBot:(.*)$/s.exec(p)!;
+    session.history.push(m[1]!, m[2]!);
+  }
+  return say(session, userText(parts.at(-1)!));
+}
+
 const greedy = sharedJson<{ entries: V3Entry[] }>('golden', 'v3', 'generate_firmware_greedy_tinytalk1_v3.json').entries;
 const sampled = sharedJson<{ entries: V3Entry[] }>('golden', 'v3', 'sample_firmware_seed1234_tinytalk1_v3.json').entries;
 const dim256 = sharedJson<{ entries: V3Entry[] }>('golden', 'v3', 'random_dim256', 'generate_firmware_greedy_random_dim256.json').entries;
@@ -39,13 +50,7 @@ describe('v3 firmware chat', () => {
     const session = new ChatSession(await v3Model(), { firmware: true, temperature: 0, maxReply: 60 });
     for (const e of greedy.filter((g, i) => g.kind === 'multi' || (g.kind === 'chat' && i % 3 === 0))) {
       const want = e.kv80 as V3Run;
-      session.newChat();
-      const parts = e.prompt.split('<|endoftext|>\n');
-      for (const p of parts.slice(0, -1)) {
-        const m = /^User: (.*)\nBot:(.*)$/s.exec(p)!;
-        session.history.push(m[1]!, m[2]!);
-      }
-      const r = await say(session, userText(parts.at(-1)!));
+      const r = await sayPrompt(session, e.prompt);
       expect(r.promptIds, e.prompt).toEqual(want.prompt_ids);
       expect(r.ids, e.prompt).toEqual(want.ids);
       expect(r.text).toBe(want.text);
@@ -71,13 +76,7 @@ describe('v3 firmware chat', () => {
     // the multi-turn entries run into position 255 ("context"), after 10 or 11 slides
     for (const e of dim256.filter((g) => g.kind === 'multi').slice(0, 2)) {
       const want = e.kv72 as V3Run;
-      session.newChat();
-      const parts = e.prompt.split('<|endoftext|>\n');
-      for (const p of parts.slice(0, -1)) {
-        const m = /^User: (.*)\nBot:(.*)$/s.exec(p)!;
-        session.history.push(m[1]!, m[2]!);
-      }
-      const r = await say(session, userText(parts.at(-1)!));
+      const r = await sayPrompt(session, e.prompt);
       expect(r.promptIds, e.prompt).toEqual(want.prompt_ids);
       expect(r.ids, e.prompt).toEqual(want.ids);
       expect(r.finishReason).toBe('context');

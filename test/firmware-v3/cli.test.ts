@@ -1,12 +1,11 @@
 // The built `tinytalk` commands on v3 blobs as a user runs them: generate and chat in firmware
 // mode against the v3 goldens (window, slides, --fma, --firmware-version, --top-p), and the
 // dim-256 fixture end to end (generate, chat, convert v3 → v2 → v3 byte for byte, eval, serve).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, tinytalk } from '../helpers/cli.js';
+import { startServe, tinytalk } from '../helpers/cli.js';
 import { DIM256_MODEL, SHARED, sharedJson, V3_MODEL, V3_TOKENIZER } from '../helpers/shared.js';
 import type { V3Entry, V3Run } from './goldens.js';
 
@@ -114,18 +113,7 @@ describe('the dim-256 fixture end to end', () => {
   });
 
   it('serve: answers a chat completion as generate does in the same (reference) mode', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--model', DIM256_MODEL(), '--tokenizer', V3_TOKENIZER(), '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += d;
-        const m = /serving .*? at (http:\/\/[\d.:]+) /.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-    });
+    const { url, child } = await startServe(['--model', DIM256_MODEL(), '--tokenizer', V3_TOKENIZER(), '--port', '0']);
     try {
       const res = await fetch(`${url}/v1/completions`, {
         method: 'POST',

@@ -7,7 +7,7 @@ import { f32ToBf16, bf16ToF32, halfTable } from '../../halfs.js';
 import { firmwareV3Matvec, firmwareV3Quantize, type Q8Rows } from '../../kernels/firmware-v3.js';
 import { QBLOCK, type Q4Matrix } from '../../tensor.js';
 import { tanhf } from '../libm.js';
-import { fwGelu, fwLayerNorm, roundHalfEven } from '../numerics.js';
+import { fwGelu, fwLayerNorm, quantizeRow, roundHalfEven } from '../numerics.js';
 import { fmaf } from './fmaf.js';
 
 const fr = Math.fround;
@@ -29,17 +29,11 @@ export function quantizeQ8(a: Q8Rows, x: Float32Array, n: number, cols: number):
   if (firmwareV3Quantize(a, x, n * cols)) return; // the same codes on SIMD
   const { q, s, sum } = a;
   for (let b = 0; b < (n * cols) / QBLOCK; b++) {
+    // the v2 engine's int8 cache row is this very quantizer, over 32 values
     const o = b * QBLOCK;
-    let mx = 0;
-    for (let i = 0; i < QBLOCK; i++) {
-      const a = Math.abs(x[o + i]!);
-      if (a > mx) mx = a;
-    }
-    const scale = fr(mx / 127);
-    const inv = scale > 0 ? fr(1 / scale) : 0;
-    s[b] = scale;
+    s[b] = quantizeRow(q, o, x, o, QBLOCK);
     let total = 0;
-    for (let i = 0; i < QBLOCK; i++) total += q[o + i] = roundHalfEven(fr(x[o + i]! * inv));
+    for (let i = 0; i < QBLOCK; i++) total += q[o + i]!;
     sum[b] = total;
   }
 }
