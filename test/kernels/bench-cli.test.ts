@@ -29,6 +29,12 @@ describe('tinytalk bench', () => {
     expect(JSON.parse(j.stdout)).toMatchObject({ model: V2_MODEL(), mode: 'firmware', firmware_version: 3 });
   });
 
+  it('refuses firmware options in reference mode', () => {
+    const r = tinytalk(['bench', '--model', V2_MODEL(), '--fma']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/--fma measure firmware arithmetic: add --mode firmware/);
+  });
+
   it('refuses a thread count outside 1..64', () => {
     const r = tinytalk(['bench', '--model', V2_MODEL(), '--threads', '0']);
     expect(r.status).not.toBe(0);

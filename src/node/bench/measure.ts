@@ -18,13 +18,16 @@ export interface BenchOptions {
   weights: WeightLayout;
   /** Firmware mode: the arithmetic (default: the blob's version). */
   firmwareVersion?: 2 | 3;
+  /** Firmware mode, v3 arithmetic: fused multiply-adds. */
+  fma?: boolean;
 }
 
 export interface BenchResult {
   model: string;
   mode: BenchMode;
-  /** Firmware mode: the firmware arithmetic measured. */
+  /** Firmware mode: the firmware arithmetic measured (fma: with fused multiply-adds). */
   firmware_version?: 2 | 3;
+  fma?: boolean;
   weights: WeightLayout;
   threads: number;
   runs: number;
@@ -75,12 +78,12 @@ const median = (xs: number[]): number => {
  * get a window of all the model's positions: the decode run then needs no slide, and a v2 and a
  * v3 engine on the same blob do the same work.
  */
-export async function loadEngine(ref: string, o: Pick<BenchOptions, 'mode' | 'weights' | 'firmwareVersion'>): Promise<{ model: Model; engine: Engine }> {
+export async function loadEngine(ref: string, o: Pick<BenchOptions, 'mode' | 'weights' | 'firmwareVersion' | 'fma'>): Promise<{ model: Model; engine: Engine }> {
   const { loadModel } = await import('../load.js');
   const model = await loadModel(ref);
   if (o.mode === 'firmware') {
     const { firmwareEngine } = await import('../../core/firmware/select.js');
-    return { model, engine: firmwareEngine(model, { firmwareVersion: o.firmwareVersion, context: model.config.maxPositions, maxBatch: 1 }) };
+    return { model, engine: firmwareEngine(model, { firmwareVersion: o.firmwareVersion, fma: o.fma, context: model.config.maxPositions, maxBatch: 1 }) };
   }
   const { placeWeights } = await import('../../core/kernels/place.js');
   const { Transformer } = await import('../../core/model/transformer.js');
@@ -147,6 +150,7 @@ function probe(ref: string, o: BenchOptions): Promise<{ firstTokenMs: number; fi
   const bin = fileURLToPath(new URL('../../../bin/tinytalk.js', import.meta.url));
   const args = [bin, 'bench', '--probe', '--model', ref, '--threads', String(o.threads), '--mode', o.mode, '--weights', o.weights];
   if (o.firmwareVersion) args.push('--firmware-version', String(o.firmwareVersion));
+  if (o.fma) args.push('--fma');
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -182,7 +186,7 @@ export async function benchModel(ref: string, o: BenchOptions): Promise<BenchRes
   return {
     model: ref,
     mode: o.mode,
-    ...(firmwareVersion ? { firmware_version: firmwareVersion } : {}),
+    ...(firmwareVersion ? { firmware_version: firmwareVersion, fma: o.fma ?? false } : {}),
     weights: o.weights,
     threads: o.threads,
     runs: o.runs,

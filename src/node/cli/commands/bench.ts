@@ -9,6 +9,7 @@ interface BenchCliOptions {
   runs: number;
   mode: 'reference' | 'firmware';
   firmwareVersion?: 2 | 3;
+  fma?: boolean;
   weights: 'stored' | 'float32';
   json?: boolean;
   probe?: boolean;
@@ -29,8 +30,12 @@ export function register(program: Command): void {
     .action(async (opts: BenchCliOptions) => {
       const { startKernelThreads } = await import('../../threads/pool.js');
       const { benchModel, runProbe } = await import('../../bench/measure.js');
+      if (opts.mode !== 'firmware' && (opts.firmwareVersion !== undefined || opts.fma)) {
+        const { UsageError } = await import('../../../core/errors.js');
+        throw new UsageError('--firmware-version and --fma measure firmware arithmetic: add --mode firmware');
+      }
       const threads = await startKernelThreads(opts.threads);
-      const o = { threads: threads.threads, runs: opts.runs, mode: opts.mode, weights: opts.weights, firmwareVersion: opts.firmwareVersion };
+      const o = { threads: threads.threads, runs: opts.runs, mode: opts.mode, weights: opts.weights, firmwareVersion: opts.firmwareVersion, fma: opts.fma };
       if (opts.probe) {
         await runProbe(opts.model[0]!, o);
         return;
