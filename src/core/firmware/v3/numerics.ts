@@ -13,7 +13,7 @@ import { fmaf } from './fmaf.js';
 const fr = Math.fround;
 
 /** c + a × b in float32: two roundings (the host build), or one (fused). */
-export function mulAdd(a: number, b: number, c: number): number {
+function mulAdd(a: number, b: number, c: number): number {
   return fr(c + fr(a * b));
 }
 
