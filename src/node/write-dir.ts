@@ -1,4 +1,4 @@
-// Writes a whole directory of files (a Hugging Face checkpoint) so that readers see the old
+// Writes a whole directory of files (a Hugging Face checkpoint, an ONNX folder) so that readers see the old
 // directory or the complete new one, never a half-written mix: the files go into a temporary
 // sibling directory, which is then renamed into place.
 import { randomBytes } from 'node:crypto';
@@ -23,7 +23,10 @@ export async function writeDirectoryAtomic(dir: string, files: ReadonlyMap<strin
   const old = join(parent, `.${basename(dir)}.${tag}.old`);
   try {
     await mkdir(tmp);
-    for (const [name, data] of files) await writeFileAtomic(join(tmp, name), data);
+    for (const [name, data] of files) {
+      await mkdir(dirname(join(tmp, name)), { recursive: true }); // names may hold subdirectories (onnx/model.onnx)
+      await writeFileAtomic(join(tmp, name), data);
+    }
     if (existing === 'dir') await rename(dir, old);
     await rename(tmp, dir);
   } catch (err) {

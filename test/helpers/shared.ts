@@ -23,6 +23,8 @@ export const V2_MODEL = () => sharedPath('models', 'tinytalk-q4', 'model_neo_q4.
 export const V2_TOKENIZER = () => sharedPath('models', 'tinytalk-q4', 'tok_neo.bin');
 export const V3_MODEL = () => sharedPath('models', 'tinytalk-q4-v3', 'TINYTLK.BIN');
 export const V3_TOKENIZER = () => sharedPath('models', 'tinytalk-q4-v3', 'TINYTLK.TOK');
+/** Random weights in TinyTalk 2's geometry (dim 256), a v3 blob; its tokenizer is V3_TOKENIZER. */
+export const DIM256_MODEL = () => sharedPath('models', 'tinytalk2-shape-random-v3', 'MODEL.BIN');
 export const HF_STANDIN = () => sharedPath('hub', 'TheREZOR', 'TinyTalk');
 export const TINY_MODEL = () => sharedPath('golden', 'tiny_model');
 export const GPT2_TOKENIZER = () => sharedPath('tokenizers', 'gpt2');

@@ -16,6 +16,25 @@ describe('tinytalk bench', () => {
     }
   });
 
+  it('--mode firmware: the v2 and the v3 blob side by side, each in its own firmware\'s arithmetic', () => {
+    const r = tinytalk(['bench', '--mode', 'firmware', '--runs', '1']);
+    expect(r.status, r.stderr).toBe(0);
+    const [head, v2, v3] = r.stdout.split('\n');
+    expect(head).toMatch(/^model\s+mode\s+firmware\s/);
+    expect(v2).toMatch(/model_neo_q4\.bin\s+firmware\s+2\s/);
+    expect(v3).toMatch(/TINYTLK\.BIN\s+firmware\s+3\s/);
+    // the v2 blob on v3 arithmetic: the same weights and window, the other firmware's arithmetic
+    const j = tinytalk(['bench', '--mode', 'firmware', '--firmware-version', '3', '--model', V2_MODEL(), '--runs', '1', '--json']);
+    expect(j.status, j.stderr).toBe(0);
+    expect(JSON.parse(j.stdout)).toMatchObject({ model: V2_MODEL(), mode: 'firmware', firmware_version: 3 });
+  });
+
+  it('refuses firmware options in reference mode', () => {
+    const r = tinytalk(['bench', '--model', V2_MODEL(), '--fma']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/--fma measure firmware arithmetic: add --mode firmware/);
+  });
+
   it('refuses a thread count outside 1..64', () => {
     const r = tinytalk(['bench', '--model', V2_MODEL(), '--threads', '0']);
     expect(r.status).not.toBe(0);

@@ -1,24 +1,12 @@
 // `tinytalk serve` as a user runs it (the built bin): loopback by default, page and API up, a reply, clean stop.
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { BIN } from '../helpers/cli.js';
+import { startServe } from '../helpers/cli.js';
 import { V2_MODEL } from '../helpers/shared.js';
 import { golden } from './helpers.js';
 
 describe('tinytalk serve', () => {
   it('serves a firmware blob on 127.0.0.1 (2 kernel threads) and stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--model', V2_MODEL(), '--port', '0', '--threads', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += d;
-        const m = /serving .*? at (http:\/\/[\d.:]+) /.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-    });
+    const { url, child } = await startServe(['--model', V2_MODEL(), '--port', '0', '--threads', '2']);
     try {
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const health = (await (await fetch(`${url}/health`)).json()) as { status: string; model: string };

@@ -11,6 +11,9 @@ export type { Engine, PrefillOptions, Sequence } from '../neo/engine.js';
 export { modelFromCrdp, modelFromGguf, modelFromHfFiles, type HfFiles } from '../load/model.js';
 export { Transformer, type TransformerOptions } from '../model/transformer.js';
 export { FirmwareEngine, type FirmwareOptions } from '../firmware/firmware-engine.js';
+export { FirmwareV3Engine, type FirmwareV3Options } from '../firmware/v3/engine.js';
+export { firmwareEngine, firmwareVersionOf, type FirmwareVersion } from '../firmware/select.js';
+export type { Slide } from '../firmware/v3/window.js';
 export {
   encodePrompt, engineFor, generate, generateStream,
   type FinishReason, type GenerateOptions, type GeneratePiece, type GenerateResult,

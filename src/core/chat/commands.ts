@@ -1,5 +1,5 @@
-// The chat's slash commands (/new, /mode, /temp, /seed, /max, /stats, /help, /exit), shared by
-// every front end: a line in, a message (and what to do) out. Bad values are UsageErrors.
+// The chat's slash commands (/new, /mode, /temp, /topp, /seed, /max, /stats, /help, /exit),
+// shared by every front end: a line in, a message (and what to do) out. Bad values are UsageErrors.
 import { UsageError } from '../errors.js';
 import { CHAT_MODES, type ChatMode } from './prompt.js';
 import type { ChatSession } from './session.js';
@@ -16,8 +16,9 @@ export const CHAT_HELP = [
   '/new            forget the conversation and start a new one',
   '/mode [m]       chat, story (type a summary) or raw (continue text); no argument: next mode',
   '/temp [t]       sampling temperature, 0 = greedy; no argument: show it',
+  '/topp [p]       nucleus sampling threshold in (0, 1], 1 = off (not in v2 firmware mode); no argument: show it',
   '/seed [n]       fix the random seed (every reply starts from it); no argument: random again',
-  '/max [n]        longest reply in tokens; -1 = until the model stops or the context is full;\n                -2 (firmware) = the device\'s unsafe mode: wrap around the window until the model stops;\n                no argument: show it',
+  '/max [n]        longest reply in tokens; -1 = until the model stops or the context is full;\n                -2 (v2 firmware) = the device\'s unsafe mode: wrap around the window until the model stops;\n                no argument: show it',
   '/stats          show tokens per second after each reply (on/off)',
   '/help           this list',
   '/exit           quit (also Ctrl-D; Ctrl-C stops a reply, a second Ctrl-C quits)',
@@ -54,6 +55,9 @@ export function runChatCommand(session: ChatSession, line: string): CommandOutco
     case 'temperature':
       if (arg !== undefined) session.set({ temperature: number(arg, '/temp') });
       return { message: `temperature: ${s.temperature}${s.temperature === 0 ? ' (greedy)' : ''}` };
+    case 'topp':
+      if (arg !== undefined) session.set({ topP: number(arg, '/topp') });
+      return { message: `top-p: ${s.topP}${s.topP === 1 ? ' (off)' : ''}` };
     case 'seed':
       session.set({ seed: arg === undefined ? undefined : number(arg, '/seed') });
       return { message: s.seed === undefined ? 'seed: random' : `seed: ${s.seed}` };

@@ -2,8 +2,10 @@
 // ends at EOS, the reply limit, the context end or a new `User` line. Platform-neutral: the
 // terminal chat drives it, and so can a page or a server.
 import { UsageError } from '../errors.js';
-import { FIRMWARE_CONTEXT, FIRMWARE_HIST_MAX, FIRMWARE_MAX_REPLY, FIRMWARE_TEMPERATURE } from '../firmware/settings.js';
-import { engineFor, generateStream, type FinishReason, type GenerateResult } from '../generate/generate.js';
+import { FIRMWARE_CONTEXT, FIRMWARE_HIST_MAX, FIRMWARE_MAX_REPLY, FIRMWARE_TEMPERATURE, FIRMWARE_V3_TEMPERATURE, FIRMWARE_V3_TOP_P } from '../firmware/settings.js';
+import { firmwareVersionOf, type FirmwareVersion } from '../firmware/select.js';
+import { firmwareV3PromptBudget, firmwareV3Window } from '../firmware/v3/window.js';
+import { engineFor, generateStream, type FinishReason, type GeneratePiece, type GenerateResult } from '../generate/generate.js';
 import type { Engine } from '../neo/engine.js';
 import type { Model } from '../neo/model.js';
 import { checkTemperature } from '../sample/sampler.js';
@@ -18,18 +20,25 @@ export interface ChatSettings {
   temperature: number;
   /** Reference mode only (the device has no top-k). Default: the model's. */
   topK?: number;
+  /** Nucleus sampling: reference mode, or the v3 firmware's (default 0.9 there; the v2 firmware has none). */
+  topP?: number;
   /**
    * New tokens per reply at most; −1 = until EOS or the context end. Default: the mode's
-   * (defaultMaxReply) until one is chosen. Firmware only, −2 = the device's "unsafe" mode: at the
-   * window's end generation wraps back to just after the prompt and goes on until EOS or a new
-   * User line; the history is then cleared.
+   * (defaultMaxReply) until one is chosen. v2 firmware only, −2 = the device's "unsafe" mode: at
+   * the window's end generation wraps back to just after the prompt and goes on until EOS or a new
+   * User line; the history is then cleared. (The v3 firmware slides its window instead: −1 goes on
+   * until EOS or the position table's end.)
    */
   maxReply: number;
   /** Every reply starts the random stream from this seed (reproducible replies); default random. */
   seed?: number;
-  /** Behave like the device: its numerics, sampler, device encoding, 80-token window, history rules. */
+  /** Behave like the device: its numerics, sampler, device encoding, window, history rules. */
   firmware: boolean;
-  /** Positions for prompt + reply (firmware: 80; reference: the model's). */
+  /** Firmware mode: which firmware (default: the blob's version; 2 for other Q4_0 models). */
+  firmwareVersion?: FirmwareVersion;
+  /** Firmware v3: fused multiply-adds, as the ESP32 build computes. */
+  fma?: boolean;
+  /** Positions for prompt + reply (firmware: its KV window, v2 80, v3 80 or 72 above dim 128; reference: the model's). */
   context: number;
 }
 
@@ -57,6 +66,8 @@ export interface ReplyResult {
   prompt: BuiltPrompt;
   /** Unsafe mode went round the window: the exchange was remembered, then the history cleared. */
   wrapped: boolean;
+  /** v3 firmware: times the window slid during the reply (its oldest context after the sink dropped). */
+  slides: number;
   ms: number;
   tokensPerSecond: number;
 }
@@ -73,35 +84,50 @@ export class ChatSession {
     readonly model: Model,
     options: Partial<ChatSettings> = {},
   ) {
-    const firmware = options.firmware ?? false;
-    const context = options.context ?? (firmware ? FIRMWARE_CONTEXT : model.config.maxPositions);
+    const { firmware = false, firmwareVersion, fma, ...changes } = options;
+    if (!firmware && (firmwareVersion !== undefined || fma)) throw new UsageError('the firmware version and fma choose firmware arithmetic: add firmware mode');
+    const version = firmware ? firmwareVersionOf(model, firmwareVersion) : undefined;
+    const window = version === 3 ? firmwareV3Window(model.config) : FIRMWARE_CONTEXT;
+    const context = options.context ?? (firmware ? window : model.config.maxPositions);
     if (!Number.isInteger(context) || context < 9) throw new UsageError(`context must be an integer ≥ 9, got ${context}`);
     if (!firmware && context > model.config.maxPositions) {
       throw new UsageError(`context ${context} is more than the model's ${model.config.maxPositions} positions`);
     }
     this.settings = {
       mode: 'chat',
-      temperature: firmware ? FIRMWARE_TEMPERATURE : model.generation.temperature,
+      temperature: !firmware ? model.generation.temperature : version === 3 ? FIRMWARE_V3_TEMPERATURE : FIRMWARE_TEMPERATURE,
+      ...(version === 3 ? { topP: FIRMWARE_V3_TOP_P } : {}),
       maxReply: defaultMaxReply(options.mode ?? 'chat', firmware),
       firmware,
+      ...(version ? { firmwareVersion: version, fma: fma ?? false } : {}),
       context,
     };
-    this.set(options);
+    this.set(changes);
     this.history = new ChatHistory(firmware ? FIRMWARE_HIST_MAX : undefined);
-    this.engine = engineFor(model, { firmware, context });
+    this.engine = engineFor(model, { firmware, firmwareVersion: version, fma, context });
   }
 
-  /** Changes settings after checking them (firmware mode and context are fixed per session). */
-  set(changes: Partial<Omit<ChatSettings, 'firmware' | 'context'>>): void {
+  /** The v3 firmware's rules (sliding window, top-p, its prompt budget) are in force. */
+  private get v3(): boolean {
+    return this.settings.firmwareVersion === 3;
+  }
+
+  /** Changes settings after checking them (firmware mode, its version and the context are fixed per session). */
+  set(changes: Partial<Omit<ChatSettings, 'firmware' | 'firmwareVersion' | 'fma' | 'context'>>): void {
     const c = changes;
     if (c.temperature !== undefined) checkTemperature(c.temperature);
-    if (c.maxReply !== undefined && !(Number.isInteger(c.maxReply) && (c.maxReply === -1 || c.maxReply >= 1 || (c.maxReply === -2 && this.settings.firmware)))) {
-      const unsafe = this.settings.firmware ? ', or -2 for the device\'s unsafe mode' : '';
+    const unsafeMode = this.settings.firmware && !this.v3;
+    if (c.maxReply !== undefined && !(Number.isInteger(c.maxReply) && (c.maxReply === -1 || c.maxReply >= 1 || (c.maxReply === -2 && unsafeMode)))) {
+      const unsafe = unsafeMode ? ', or -2 for the device\'s unsafe mode' : this.v3 ? ' (the v3 firmware has no unsafe mode: its window slides)' : '';
       throw new UsageError(`max reply must be a whole number of tokens ≥ 1, or -1 for no limit${unsafe}; got ${c.maxReply}`);
     }
     if (c.topK !== undefined) {
       if (this.settings.firmware) throw new UsageError('firmware mode samples as the device does: no top-k');
       if (!(Number.isInteger(c.topK) && c.topK >= 0)) throw new UsageError(`top-k must be a whole number ≥ 0, got ${c.topK}`);
+    }
+    if (c.topP !== undefined) {
+      if (this.settings.firmware && !this.v3) throw new UsageError('the v2 firmware samples without top-p (the v3 firmware has it)');
+      if (!(c.topP > 0 && c.topP <= 1)) throw new UsageError(`top-p must be in (0, 1], got ${c.topP}`);
     }
     if (c.seed !== undefined && !Number.isSafeInteger(c.seed)) throw new UsageError(`seed must be a whole number, got ${c.seed}`);
     for (const [k, v] of Object.entries(c)) if (v !== undefined || k === 'seed') (this.settings as unknown as Record<string, unknown>)[k] = v;
@@ -109,9 +135,9 @@ export class ChatSession {
     else if (c.mode !== undefined && !this.maxReplyChosen) this.settings.maxReply = defaultMaxReply(c.mode, this.settings.firmware);
   }
 
-  /** Prompt tokens available: the context less the reply's room and one position. */
+  /** Prompt tokens available: v3 firmware, the window less 8; otherwise the context less the reply's room and one position. */
   get budget(): number {
-    return promptBudget(this.settings.context, this.settings.maxReply);
+    return this.v3 ? firmwareV3PromptBudget(this.settings.context) : promptBudget(this.settings.context, this.settings.maxReply);
   }
 
   newChat(): void {
@@ -151,13 +177,14 @@ export class ChatSession {
       );
     }
     const start = performance.now();
+    let slides = 0;
     const done = (reply: string, ids: number[], finishReason: ReplyFinish): ReplyResult => {
       // Positions used beyond the window mean generation went round it (unsafe mode).
-      const wrapped = prompt.ids.length + ids.length > s.context;
+      const wrapped = s.maxReply === -2 && prompt.ids.length + ids.length > s.context;
       if (s.mode === 'chat') this.history.push(text, reply);
       if (wrapped) this.history.clear();
       const ms = performance.now() - start;
-      return { input: text, text: reply, promptIds: prompt.ids, ids, finishReason, prompt, wrapped, ms, tokensPerSecond: ms > 0 ? (ids.length * 1000) / ms : 0 };
+      return { input: text, text: reply, promptIds: prompt.ids, ids, finishReason, prompt, wrapped, slides, ms, tokensPerSecond: ms > 0 ? (ids.length * 1000) / ms : 0 };
     };
     if (prompt.ids.length === 0) return done('', [], 'empty');
 
@@ -165,20 +192,23 @@ export class ChatSession {
       engine: this.engine,
       firmware: s.firmware,
       context: s.context,
-      maxTokens: s.maxReply >= 0 ? s.maxReply : s.maxReply === -2 ? Number.MAX_SAFE_INTEGER : s.context,
+      // no limit: the context's end (or, v3, the position table's) stops it; unsafe mode, EOS
+      maxTokens: s.maxReply >= 0 ? s.maxReply : Number.MAX_SAFE_INTEGER,
       wrap: s.maxReply === -2,
       temperature: s.temperature,
       topK: s.firmware ? undefined : s.topK,
+      topP: s.topP,
       seed: s.seed,
       signal,
     });
     const filter = s.mode === 'chat' ? new ReplyFilter(s.firmware) : undefined;
     const ids: number[] = [];
     let reply = '';
-    let r: IteratorResult<{ id: number; text: string }, GenerateResult>;
+    let r: IteratorResult<GeneratePiece, GenerateResult>;
     try {
       while (!(r = await stream.next()).done) {
         if (r.value.id >= 0) ids.push(r.value.id);
+        if (r.value.slide) slides++;
         const shown = filter ? filter.push(r.value.text) : { text: r.value.text, stop: false };
         if (shown.text) {
           reply += shown.text;
@@ -193,6 +223,7 @@ export class ChatSession {
       if (signal?.aborted) return done(reply, ids, 'interrupted');
       throw err;
     }
+    slides = r.value.slides.length; // also a slide before an EOS, which brings no piece
     return done(reply, ids, r.value.finishReason);
   }
 }

@@ -9,12 +9,13 @@ import { UsageError } from '../errors.js';
 import { firmwareAttentionWasm } from '../kernels/firmware-attention.js';
 import { activationArray } from '../kernels/matmul.js';
 import { neoForm } from '../formats/neo-form.js';
-import { dequantizeRow, quantizeMatrix } from '../formats/quant.js';
+import { dequantizeRow } from '../formats/quant.js';
 import type { NeoConfig } from '../neo/config.js';
 import { checkDecode, checkRewind, checkToken, type Engine, type PrefillOptions, type Sequence } from '../neo/engine.js';
-import type { NeoLayerWeights, NeoWeights } from '../neo/weights.js';
-import type { Matrix, Q4Matrix } from '../neo/tensor.js';
+import type { NeoWeights } from '../neo/weights.js';
+import type { Q4Matrix } from '../neo/tensor.js';
 import { FIRMWARE_CONTEXT } from './settings.js';
+import { firmwareWeights, type FirmwareLayer } from './weights.js';
 import { firmwareGelu, firmwareLayerNorm, firmwareMatvec, firmwareSoftmax, quantizeRow } from './numerics.js';
 
 const fr = Math.fround;
@@ -38,17 +39,6 @@ class Int8Cache implements Sequence {
   ) {}
 }
 
-function q4(m: Matrix, name: string): Q4Matrix {
-  if (m.type !== 'q4_0') {
-    throw new UsageError(`firmware mode needs Q4_0 weights (a firmware blob or a Q4_0 export); ${name} is ${m.type}`);
-  }
-  // The device's blobs hold bf16 scales: fp16-scaled blocks (a GGUF's) run as a blob made from them would store them.
-  return m.scaleType === 'bf16' ? m : (quantizeMatrix(m, 'q4_0', 'bf16', name) as Q4Matrix);
-}
-
-/** A layer as the firmware holds it: every matrix Q4_0, no q/k/v biases. */
-type FirmwareLayer = Omit<NeoLayerWeights, 'q' | 'k' | 'v' | 'out' | 'fc' | 'proj' | 'qkvBias'> &
-  Record<'q' | 'k' | 'v' | 'out' | 'fc' | 'proj', Q4Matrix>;
 
 export class FirmwareEngine implements Engine {
   readonly config: NeoConfig;
@@ -80,24 +70,7 @@ export class FirmwareEngine implements Engine {
     }
     this.context = ctx;
     this.maxBatch = Math.max(1, options.maxBatch ?? 8);
-    this.wte = q4(w.wte, 'wte');
-    this.wpe = w.wpe;
-    this.lnF = w.lnF;
-    this.layers = w.layers.map((l, i) => {
-      return {
-        ln1: l.ln1,
-        q: q4(l.q, `layer ${i} q`),
-        k: q4(l.k, `layer ${i} k`),
-        v: q4(l.v, `layer ${i} v`),
-        out: q4(l.out, `layer ${i} out_proj`),
-        outBias: l.outBias,
-        ln2: l.ln2,
-        fc: q4(l.fc, `layer ${i} c_fc`),
-        fcBias: l.fcBias,
-        proj: q4(l.proj, `layer ${i} c_proj`),
-        projBias: l.projBias,
-      };
-    });
+    ({ wte: this.wte, wpe: this.wpe, lnF: this.lnF, layers: this.layers } = firmwareWeights(w));
     const n = Math.max(this.maxBatch, this.context);
     const D = c.hiddenSize;
     // in the kernel memory where there is one (like the caches): the kernels read and write them in place

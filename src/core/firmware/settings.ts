@@ -11,3 +11,6 @@ export const FIRMWARE_MAX_REPLY = 44;
 export const FIRMWARE_HIST_MAX = 4;
 /** The longest input line the device's keyboard takes, in characters (printable ASCII only). */
 export const FIRMWARE_INPUT_MAX = 201;
+/** The v3 firmware's sampling defaults (its main.cpp DEFAULT_TEMP and DEFAULT_TOP_P). */
+export const FIRMWARE_V3_TEMPERATURE = 0.8;
+export const FIRMWARE_V3_TOP_P = 0.9;

@@ -1,11 +1,15 @@
 // Text generation: a streaming async iterator of {id, text} pieces and a one-shot call on top of
 // it. One loop serves both numerics — the float32 reference (model/transformer.ts) and the
-// firmware (firmware/engine.ts + its sampler) — and follows the device's order of checks
-// (firmware-format.md 5.5): context end, then token limit, then the forward pass and the draw.
+// firmware (firmware/firmware-engine.ts or firmware/v3/engine.ts + their samplers) — and follows the
+// device's order of checks: v2 (firmware-format.md 5.5) context end, then token limit, then the
+// forward pass and the draw; v3 (11.2) token limit, position table end, window slide, forward.
 import { UsageError } from '../errors.js';
-import { FirmwareEngine } from '../firmware/firmware-engine.js';
-import { FIRMWARE_TEMPERATURE } from '../firmware/settings.js';
+import { firmwareEngine } from '../firmware/select.js';
+import { FIRMWARE_TEMPERATURE, FIRMWARE_V3_TEMPERATURE, FIRMWARE_V3_TOP_P } from '../firmware/settings.js';
+import { FirmwareV3Engine } from '../firmware/v3/engine.js';
+import type { Slide } from '../firmware/v3/window.js';
 import { FirmwareSampler } from '../sample/firmware-sampler.js';
+import { FirmwareV3Sampler } from '../sample/firmware-v3-sampler.js';
 import type { Engine } from '../neo/engine.js';
 import type { Model } from '../neo/model.js';
 import { Transformer } from '../model/transformer.js';
@@ -21,6 +25,7 @@ export interface GenerateOptions {
   /** Defaults: model.generation (model card: 0.7, top-k 40, top-p 1, penalty 1); min-p 0. Firmware mode: 0.8, the device's. */
   temperature?: number;
   topK?: number;
+  /** Firmware mode: v3 arithmetic only (its sampler's nucleus, default 0.9; 1 = the full multinomial). */
   topP?: number;
   minP?: number;
   repetitionPenalty?: number;
@@ -30,9 +35,16 @@ export interface GenerateOptions {
   stop?: readonly string[];
   /** false: EOS is fed back like any token instead of ending the text (default true). */
   stopOnEos?: boolean;
-  /** Reproduce the version-2 firmware: device encoding, its numerics, its sampler (temperature and seed only). */
+  /**
+   * Reproduce the firmware: device encoding, its numerics, window and sampler. The blob's version
+   * picks v2 or v3 (other Q4_0 models: v2) unless firmwareVersion says otherwise.
+   */
   firmware?: boolean;
-  /** Positions for prompt + output: firmware KV window (default 80) or reference context (default the model's). */
+  /** Firmware mode: compute as this firmware version (2 or 3) whatever the blob's. */
+  firmwareVersion?: number;
+  /** Firmware mode, v3 arithmetic: fused multiply-adds, as the ESP32 build computes. */
+  fma?: boolean;
+  /** Positions for prompt + output: firmware KV window (default v2: 80; v3: 80, or 72 above dim 128) or reference context (default the model's). */
   context?: number;
   /**
    * Firmware only, the device's "unsafe" mode: at the context end the position goes back to just
@@ -52,6 +64,8 @@ export interface GeneratePiece {
   id: number;
   /** Text this token completes; '' while a character or a possible stop string is incomplete. */
   text: string;
+  /** v3 firmware: the window slid just before this token was computed. */
+  slide?: Slide;
 }
 
 export interface GenerateResult {
@@ -62,6 +76,8 @@ export interface GenerateResult {
   finishReason: FinishReason;
   /** Firmware wrap mode: the position went back to the prompt end at least once. */
   wrapped: boolean;
+  /** v3 firmware: each slide of the KV window, in order (none otherwise). */
+  slides: Slide[];
   timings: { promptMs: number; genMs: number; tokensPerSecond: number };
 }
 
@@ -72,10 +88,10 @@ export function encodePrompt(model: Model, prompt: string | readonly number[], f
 }
 
 /** The engine generate() uses for these options. */
-export function engineFor(model: Model, options: Pick<GenerateOptions, 'firmware' | 'context'> = {}): Engine {
-  return options.firmware
-    ? new FirmwareEngine(model, { context: options.context, maxBatch: 1 })
-    : new Transformer(model, { context: options.context, maxBatch: 1 });
+export function engineFor(model: Model, options: Pick<GenerateOptions, 'firmware' | 'firmwareVersion' | 'fma' | 'context'> = {}): Engine {
+  if (options.firmware) return firmwareEngine(model, { ...options, maxBatch: 1 });
+  if (options.firmwareVersion !== undefined || options.fma) throw new UsageError('the firmware version and fma choose firmware arithmetic: add firmware mode');
+  return new Transformer(model, { context: options.context, maxBatch: 1 });
 }
 
 interface Picker {
@@ -83,15 +99,20 @@ interface Picker {
   sample(logits: Float32Array): number;
 }
 
-function picker(model: Model, o: GenerateOptions): Picker {
+function picker(model: Model, o: GenerateOptions, engine: Engine): Picker {
   const g = model.generation;
   const seed = o.seed ?? randomSeed();
   if (o.firmware) {
-    const temperature = o.temperature ?? FIRMWARE_TEMPERATURE;
-    for (const [name, v] of [['top-k', o.topK], ['top-p', o.topP], ['min-p', o.minP], ['repetition penalty', o.repetitionPenalty]] as const) {
-      if (v !== undefined) throw new UsageError(`firmware mode samples as the device does (temperature and seed only); drop ${name}`);
+    const v3 = engine instanceof FirmwareV3Engine;
+    const temperature = o.temperature ?? (v3 ? FIRMWARE_V3_TEMPERATURE : FIRMWARE_TEMPERATURE);
+    const absent = [['top-k', o.topK], ['min-p', o.minP], ['repetition penalty', o.repetitionPenalty], ...(v3 ? [] : [['top-p', o.topP]])] as const;
+    for (const [name, v] of absent) {
+      if (v !== undefined) {
+        const has = v3 ? 'temperature, top-p and seed' : 'temperature and seed only; top-p is the v3 firmware\'s';
+        throw new UsageError(`firmware mode samples as the device does (${has}); drop ${name}`);
+      }
     }
-    const s = new FirmwareSampler(temperature, seed);
+    const s = v3 ? new FirmwareV3Sampler(temperature, o.topP ?? FIRMWARE_V3_TOP_P, seed) : new FirmwareSampler(temperature, seed);
     return { observe: () => {}, sample: (l) => s.sample(l) };
   }
   return new Sampler(
@@ -143,7 +164,10 @@ export async function* generateStream(
       `the prompt has ${promptIds.length} tokens but the context holds ${context} positions (at most ${context - 1} prompt tokens, to leave room for one new token)`,
     );
   }
-  const sampler = picker(model, o);
+  // v3 firmware: the window slides instead of ending or wrapping
+  const sliding = engine instanceof FirmwareV3Engine ? engine : undefined;
+  if (sliding && o.wrap) throw new UsageError('the v3 firmware slides its window instead of wrapping: drop wrap (unsafe mode is the v2 firmware\'s)');
+  const sampler = picker(model, o, engine);
   const eos = model.config.eosId;
   const stopOnEos = o.stopOnEos ?? true;
   const decoder = model.tokenizer.decoder();
@@ -159,22 +183,37 @@ export async function* generateStream(
   let text = '';
   let total = promptIds.length; // positions taken, counting the last sampled token
   let wrapped = false;
+  const slides: Slide[] = [];
+  let slid: Slide | undefined;
   let finishReason: FinishReason;
   let lastYield = performance.now();
   for (;;) {
     signal?.throwIfAborted();
-    if (total >= context) {
-      if (!o.wrap) {
+    if (sliding) {
+      if (ids.length >= maxTokens) {
+        finishReason = 'length';
+        break;
+      }
+      const room = ids.length > 0 ? sliding.makeRoom(seq, promptIds.length) : undefined;
+      if (room === 'context') {
         finishReason = 'context';
         break;
       }
-      engine.rewind(seq, promptIds.length);
-      total = promptIds.length + 1;
-      wrapped = true;
-    }
-    if (ids.length >= maxTokens) {
-      finishReason = 'length';
-      break;
+      if (room) slides.push((slid = room));
+    } else {
+      if (total >= context) {
+        if (!o.wrap) {
+          finishReason = 'context';
+          break;
+        }
+        engine.rewind(seq, promptIds.length);
+        total = promptIds.length + 1;
+        wrapped = true;
+      }
+      if (ids.length >= maxTokens) {
+        finishReason = 'length';
+        break;
+      }
     }
     if (ids.length > 0) logits = engine.decode([seq], [ids[ids.length - 1]!]);
     o.processLogits?.(logits, ids);
@@ -188,7 +227,8 @@ export async function* generateStream(
     sampler.observe([next]);
     const shown = stopText.push(decoder.push(next));
     text += shown.text;
-    yield { id: next, text: shown.text };
+    yield slid ? { id: next, text: shown.text, slide: slid } : { id: next, text: shown.text };
+    slid = undefined;
     if (shown.stopped) {
       finishReason = 'stop';
       break;
@@ -213,6 +253,7 @@ export async function* generateStream(
     text,
     finishReason,
     wrapped,
+    slides,
     timings: { promptMs, genMs, tokensPerSecond: genMs > 0 ? (ids.length / genMs) * 1000 : 0 },
   };
 }

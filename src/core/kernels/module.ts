@@ -58,6 +58,15 @@ export type FirmwareScoresKernel = (att: number, q: number, kc: number, ks: numb
 /** firmwareValues(out, att, vc, vs, span, D, hs) of kernels.as: firmware weighted values, bit for bit. */
 export type FirmwareValuesKernel = (out: number, att: number, vc: number, vs: number, span: number, D: number, hs: number) => void;
 
+/** firmwareV3Quantize(xq, xs, xsum, x, count) of kernels.as: the v3 firmware's int8 activations. */
+export type FirmwareV3QuantizeKernel = (xq: number, xs: number, xsum: number, x: number, count: number) => void;
+
+/** firmwareV3Matvec(y, xq, xs, xsum, sc, nib, n, rows, cols, fused) of kernels.as: the v3 firmware's int8 products. */
+export type FirmwareV3MatvecKernel = (y: number, xq: number, xs: number, xsum: number, sc: number, nib: number, n: number, rows: number, cols: number, fused: number) => void;
+
+/** firmwareV3Scores / firmwareV3Values (out, att or q, codes, scales, span, D, hs, fused) of kernels.as: v3 attention. */
+export type FirmwareV3AttentionKernel = (out: number, a: number, codes: number, scales: number, span: number, D: number, hs: number, fused: number) => void;
+
 export interface Kernels {
   matmul: MatmulKernel;
   attend: AttendKernel;
@@ -67,6 +76,10 @@ export interface Kernels {
   firmwareMatmul: FirmwareMatmulKernel;
   firmwareScores: FirmwareScoresKernel;
   firmwareValues: FirmwareValuesKernel;
+  firmwareV3Quantize: FirmwareV3QuantizeKernel;
+  firmwareV3Matvec: FirmwareV3MatvecKernel;
+  firmwareV3Scores: FirmwareV3AttentionKernel;
+  firmwareV3Values: FirmwareV3AttentionKernel;
 }
 
 export function instantiateKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): Kernels {
@@ -80,5 +93,9 @@ export function instantiateKernels(module: WebAssembly.Module, memory: WebAssemb
     firmwareMatmul: exports['firmwareMatmul'] as FirmwareMatmulKernel,
     firmwareScores: exports['firmwareScores'] as FirmwareScoresKernel,
     firmwareValues: exports['firmwareValues'] as FirmwareValuesKernel,
+    firmwareV3Quantize: exports['firmwareV3Quantize'] as FirmwareV3QuantizeKernel,
+    firmwareV3Matvec: exports['firmwareV3Matvec'] as FirmwareV3MatvecKernel,
+    firmwareV3Scores: exports['firmwareV3Scores'] as FirmwareV3AttentionKernel,
+    firmwareV3Values: exports['firmwareV3Values'] as FirmwareV3AttentionKernel,
   };
 }

@@ -1,6 +1,6 @@
 // What generation needs from a forward pass: sequences with their own KV cache, a batched
 // prompt pass and a batched one-token step. The float32 reference (transformer.ts) and the
-// firmware engine (../firmware/engine.ts) both implement it, so sampling and stop rules are shared.
+// firmware engines (../firmware/firmware-engine.ts, ../firmware/v3/engine.ts) both implement it, so sampling and stop rules are shared.
 import { UsageError } from '../errors.js';
 import type { NeoConfig } from './config.js';
 

@@ -3,6 +3,7 @@
 // the peak resident memory of a chat-sized generation. Medians over several runs.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { firmwareVersionOf } from '../../core/firmware/select.js';
 import type { Engine, Sequence } from '../../core/neo/engine.js';
 import type { Model } from '../../core/neo/model.js';
 import { argmax } from '../../core/sample/sampler.js';
@@ -15,11 +16,18 @@ export interface BenchOptions {
   runs: number;
   mode: BenchMode;
   weights: WeightLayout;
+  /** Firmware mode: the arithmetic (default: the blob's version). */
+  firmwareVersion?: 2 | 3;
+  /** Firmware mode, v3 arithmetic: fused multiply-adds. */
+  fma?: boolean;
 }
 
 export interface BenchResult {
   model: string;
   mode: BenchMode;
+  /** Firmware mode: the firmware arithmetic measured (fma: with fused multiply-adds). */
+  firmware_version?: 2 | 3;
+  fma?: boolean;
   weights: WeightLayout;
   threads: number;
   runs: number;
@@ -65,13 +73,17 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-/** Loads a model and builds its engine with the weights placed for the kernels. */
-export async function loadEngine(ref: string, o: Pick<BenchOptions, 'mode' | 'weights'>): Promise<{ model: Model; engine: Engine }> {
+/**
+ * Loads a model and builds its engine with the weights placed for the kernels. Firmware engines
+ * get a window of all the model's positions: the decode run then needs no slide, and a v2 and a
+ * v3 engine on the same blob do the same work.
+ */
+export async function loadEngine(ref: string, o: Pick<BenchOptions, 'mode' | 'weights' | 'firmwareVersion' | 'fma'>): Promise<{ model: Model; engine: Engine }> {
   const { loadModel } = await import('../load.js');
   const model = await loadModel(ref);
   if (o.mode === 'firmware') {
-    const { FirmwareEngine } = await import('../../core/firmware/firmware-engine.js');
-    return { model, engine: new FirmwareEngine(model, { context: model.config.maxPositions, maxBatch: 1 }) };
+    const { firmwareEngine } = await import('../../core/firmware/select.js');
+    return { model, engine: firmwareEngine(model, { firmwareVersion: o.firmwareVersion, fma: o.fma, context: model.config.maxPositions, maxBatch: 1 }) };
   }
   const { placeWeights } = await import('../../core/kernels/place.js');
   const { Transformer } = await import('../../core/model/transformer.js');
@@ -129,13 +141,16 @@ async function inProcess(ref: string, o: BenchOptions) {
     prefill.push((PREFILL_TOKENS * 1000) / (performance.now() - t0));
     prefillCpu.push((PREFILL_TOKENS * 1000) / (cpuMs() - c0));
   }
-  return { decode: median(decode), prefill: median(prefill), load: median(loads), decodeCpu: median(decodeCpu), prefillCpu: median(prefillCpu) };
+  const firmwareVersion = o.mode === 'firmware' ? firmwareVersionOf(model, o.firmwareVersion) : undefined;
+  return { decode: median(decode), prefill: median(prefill), load: median(loads), decodeCpu: median(decodeCpu), prefillCpu: median(prefillCpu), firmwareVersion };
 }
 
 /** The first-token probe: a fresh `tinytalk bench --probe` process, timed from its spawn. */
 function probe(ref: string, o: BenchOptions): Promise<{ firstTokenMs: number; firstTokenCpuMs: number; peakRssMb: number }> {
   const bin = fileURLToPath(new URL('../../../bin/tinytalk.js', import.meta.url));
   const args = [bin, 'bench', '--probe', '--model', ref, '--threads', String(o.threads), '--mode', o.mode, '--weights', o.weights];
+  if (o.firmwareVersion) args.push('--firmware-version', String(o.firmwareVersion));
+  if (o.fma) args.push('--fma');
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -167,10 +182,11 @@ export async function runProbe(ref: string, o: BenchOptions): Promise<void> {
 export async function benchModel(ref: string, o: BenchOptions): Promise<BenchResult> {
   const probes = [];
   for (let r = 0; r < Math.max(3, o.runs); r++) probes.push(await probe(ref, o));
-  const { decode, prefill, load, decodeCpu, prefillCpu } = await inProcess(ref, o);
+  const { decode, prefill, load, decodeCpu, prefillCpu, firmwareVersion } = await inProcess(ref, o);
   return {
     model: ref,
     mode: o.mode,
+    ...(firmwareVersion ? { firmware_version: firmwareVersion, fma: o.fma ?? false } : {}),
     weights: o.weights,
     threads: o.threads,
     runs: o.runs,

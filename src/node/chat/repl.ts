@@ -53,8 +53,11 @@ function describe(model: Model, session: ChatSession, name: string): string {
   const s = session.settings;
   const src = { ...model.source, path: shown(model.source.path) };
   const what = src.format === 'crdp' ? `firmware blob v${src.version ?? '?'}` : src.format;
-  const numerics = s.firmware ? 'firmware mode (device numerics, sampler and history rules)' : 'float32 reference';
-  return `${name} (${what}${src.path === name ? '' : `, ${src.path}`}): ${numerics}, ${s.context}-token context, mode ${s.mode}, temperature ${s.temperature}`;
+  const numerics = s.firmware
+    ? `firmware mode, v${s.firmwareVersion} firmware${s.fma ? ' with fused multiply-adds' : ''} (device numerics, sampler and history rules)`
+    : 'float32 reference';
+  const topP = s.topP === undefined ? '' : `, top-p ${s.topP}`;
+  return `${name} (${what}${src.path === name ? '' : `, ${src.path}`}): ${numerics}, ${s.context}-token context, mode ${s.mode}, temperature ${s.temperature}${topP}`;
 }
 
 export async function runRepl(model: Model, o: ReplOptions): Promise<void> {
@@ -113,6 +116,7 @@ export async function runRepl(model: Model, o: ReplOptions): Promise<void> {
     if (r.finishReason === 'context') note('(the context is full: the reply stops here; /new starts a fresh conversation, /max sets a shorter reply)');
     if (r.finishReason === 'interrupted') note('(stopped)');
     if (r.wrapped) note(`(context wrapped - ${r.ids.length} tokens - new conversation)`);
+    if (r.slides > 0) note(`(the window slid ${r.slides === 1 ? 'once' : `${r.slides} times`}: the earliest context after the prompt's first tokens was dropped)`);
     if (stats) note(`${r.ids.length} tok / ${(r.ms / 1000).toFixed(2)} s (${r.tokensPerSecond.toFixed(1)} tok/s)`);
   };
 
@@ -163,7 +167,7 @@ export async function runRepl(model: Model, o: ReplOptions): Promise<void> {
       out.write(res.finishReason === 'empty' ? '' : `${RESET}\n`);
     } else if (o.json) {
       const { text: t, promptIds, ids, finishReason, tokensPerSecond } = res;
-      out.write(`${JSON.stringify({ text: t, prompt_ids: promptIds, ids, finish_reason: finishReason, kept: res.prompt.kept, dropped: res.prompt.dropped, wrapped: res.wrapped, tokens_per_second: tokensPerSecond })}\n`);
+      out.write(`${JSON.stringify({ text: t, prompt_ids: promptIds, ids, finish_reason: finishReason, kept: res.prompt.kept, dropped: res.prompt.dropped, wrapped: res.wrapped, slides: res.slides, tokens_per_second: tokensPerSecond })}\n`);
     } else {
       out.write(`${replyLine(res.text)}\n`);
     }

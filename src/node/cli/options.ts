@@ -48,6 +48,19 @@ export function modelOptions(command: Command): Command {
   return sourceOptions(command.option('--model <model>', MODEL_REF, DEFAULT_MODEL));
 }
 
+/** Commander parser: 2 or 3. */
+const firmwareVersion = (value: string): 2 | 3 => {
+  if (value !== '2' && value !== '3') throw new InvalidArgumentError('expected 2 or 3');
+  return value === '2' ? 2 : 3;
+};
+
+/** --firmware-version and --fma: which firmware arithmetic firmware mode reproduces. */
+export function firmwareOptions(command: Command): Command {
+  return command
+    .option('--firmware-version <n>', 'firmware mode: compute as the v2 or v3 firmware whatever the blob\'s version (default: the blob\'s)', firmwareVersion)
+    .option('--fma', 'firmware v3: fused multiply-adds, as the ESP32 build computes (default: the host build\'s separate roundings)');
+}
+
 /** --threads: threads splitting the large matrix products (prompt passes, the classifier, batches). */
 export function threadsOption(command: Command, what = 'threads splitting the large matrix products (prompt passes, the classifier)'): Command {
   return command.addOption(new Option('--threads <n>', what).argParser(integer(1)).default(1));

@@ -9,6 +9,8 @@
 // - firmwareMatmul: Q4_0 products in the firmware's summation order, bit for bit.
 // - firmwareScores, firmwareValues: firmware attention over int8 caches in the device's order,
 //   bit for bit.
+// - firmwareV3Quantize, firmwareV3Matvec, firmwareV3Scores, firmwareV3Values (last section): the
+//   version-3 firmware's int8 activations and products and int4-cache attention, bit for bit.
 
 // Matrix kinds, as numbered by src/core/kernels/module.ts (kernelKind).
 const F32: i32 = 0;
@@ -655,6 +657,245 @@ export function firmwareValues(out: usize, att: usize, vc: usize, vs: usize, spa
         a0 = f32x4.add(a0, f32x4.mul(a, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(c))));
         a1 = f32x4.add(a1, f32x4.mul(a, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(c))));
         vr += <usize>D;
+      }
+      v128.store(out + (d << 2), a0);
+      v128.store(out + (d << 2), a1, 16);
+    }
+    ah += headBytes;
+  }
+}
+
+// ==== Version-3 firmware (firmware mode, v3 arithmetic; firmware-format.md 11.1) ====
+// Bit for bit the scalar code of src/core/firmware/v3/: integer sums are exact in any order, and
+// every float32 operation runs in its own lane in the device's order. `fused` (the ESP32 build)
+// turns each multiply-add into one rounding, emulated exactly (WebAssembly has no fma).
+
+// a × b + c rounded once to float32, in two float64 lanes holding float32 values. The product is
+// exact in float64, so rounding the float64 sum to float32 is right unless that sum sits exactly on
+// a float32 midpoint (its 29 bits below float32 precision are 1000…0, or it is below float32's
+// normal range) that the true sum is not on; there the sum's error (TwoSum) picks the side. The
+// result is a float32 value in float64 lanes (demote it).
+@inline function firmwareV3Fma2(a: v128, b: v128, c: v128): v128 {
+  const p = f64x2.mul(a, b);
+  const s = f64x2.add(p, c);
+  const midBits = i64x2.eq(v128.and(s, i64x2.splat(0x1fffffff)), i64x2.splat(0x10000000));
+  const tiny = v128.and(f64x2.lt(f64x2.abs(s), f64x2.splat(1.1754943508222875e-38)), f64x2.ne(s, f64x2.splat(0)));
+  if (!v128.any_true(v128.or(midBits, tiny))) return s;
+  const bp = f64x2.sub(s, c);
+  const err = f64x2.add(f64x2.sub(p, bp), f64x2.sub(c, f64x2.sub(s, bp)));
+  const r = f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(s));
+  const other = f64x2.sub(f64x2.add(s, s), r); // the float32 across the midpoint, if s is one
+  const otherIsF32 = f64x2.eq(f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(other)), other);
+  const mid = v128.and(v128.and(otherIsF32, f64x2.ne(err, f64x2.splat(0))), f64x2.ne(r, s));
+  const side = v128.bitselect(f64x2.max(r, other), f64x2.min(r, other), f64x2.gt(err, f64x2.splat(0)));
+  return v128.bitselect(side, r, mid);
+}
+
+// fma(a, b, c) per float32 lane, one rounding.
+@inline function firmwareV3Fma(a: v128, b: v128, c: v128): v128 {
+  const lo = firmwareV3Fma2(f64x2.promote_low_f32x4(a), f64x2.promote_low_f32x4(b), f64x2.promote_low_f32x4(c));
+  const ah = v128.shuffle<f32>(a, a, 2, 3, 2, 3), bh = v128.shuffle<f32>(b, b, 2, 3, 2, 3), ch = v128.shuffle<f32>(c, c, 2, 3, 2, 3);
+  const hi = firmwareV3Fma2(f64x2.promote_low_f32x4(ah), f64x2.promote_low_f32x4(bh), f64x2.promote_low_f32x4(ch));
+  return v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+}
+
+// c + a × b per lane: two roundings (host build) or one (fused).
+@inline function firmwareV3MulAdd(a: v128, b: v128, c: v128, fused: bool): v128 {
+  return fused ? firmwareV3Fma(a, b, c) : f32x4.add(c, f32x4.mul(a, b));
+}
+
+// [Σ a, Σ b, Σ c, Σ d] of four i32x4 vectors.
+@inline function firmwareV3Sum4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = i32x4.add(v128.shuffle<i32>(a, b, 0, 1, 4, 5), v128.shuffle<i32>(a, b, 2, 3, 6, 7));
+  const cd = i32x4.add(v128.shuffle<i32>(c, d, 0, 1, 4, 5), v128.shuffle<i32>(c, d, 2, 3, 6, 7));
+  return i32x4.add(v128.shuffle<i32>(ab, cd, 0, 2, 4, 6), v128.shuffle<i32>(ab, cd, 1, 3, 5, 7));
+}
+
+// rint(v × inv) per lane, ties to even (lrintf in the default rounding mode), as i32.
+@inline function firmwareV3Round(v: v128, inv: v128): v128 {
+  return i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v, inv)));
+}
+
+/**
+ * x (count floats) → int8 codes xq and per 32 values a float32 scale xs and the codes' sum xsum
+ * (an integer held in a float32, exactly): s = max|x| / 127, q = rint(x × (1 / s)) with ties to
+ * even (f32x4.nearest), no clamp. count is a multiple of 32.
+ */
+export function firmwareV3Quantize(xq: usize, xs: usize, xsum: usize, x: usize, count: i32): void {
+  for (let b = 0; b < count >> 5; b++) {
+    const xb = x + (<usize>b << 7);
+    const v0 = v128.load(xb), v1 = v128.load(xb, 16), v2 = v128.load(xb, 32), v3 = v128.load(xb, 48);
+    const v4 = v128.load(xb, 64), v5 = v128.load(xb, 80), v6 = v128.load(xb, 96), v7 = v128.load(xb, 112);
+    let m = f32x4.max(f32x4.max(f32x4.max(f32x4.abs(v0), f32x4.abs(v1)), f32x4.max(f32x4.abs(v2), f32x4.abs(v3))),
+      f32x4.max(f32x4.max(f32x4.abs(v4), f32x4.abs(v5)), f32x4.max(f32x4.abs(v6), f32x4.abs(v7))));
+    m = f32x4.max(m, v128.shuffle<f32>(m, m, 2, 3, 0, 1));
+    m = f32x4.max(m, v128.shuffle<f32>(m, m, 1, 0, 3, 2));
+    const scale = f32x4.extract_lane(m, 0) / 127;
+    const inv = f32x4.splat(scale > 0 ? 1 / scale : 0);
+    const a = i16x8.narrow_i32x4_s(firmwareV3Round(v0, inv), firmwareV3Round(v1, inv));
+    const c = i16x8.narrow_i32x4_s(firmwareV3Round(v2, inv), firmwareV3Round(v3, inv));
+    const d = i16x8.narrow_i32x4_s(firmwareV3Round(v4, inv), firmwareV3Round(v5, inv));
+    const e = i16x8.narrow_i32x4_s(firmwareV3Round(v6, inv), firmwareV3Round(v7, inv));
+    const lo = i8x16.narrow_i16x8_s(a, c), hi = i8x16.narrow_i16x8_s(d, e);
+    v128.store(xq + (<usize>b << 5), lo);
+    v128.store(xq + (<usize>b << 5), hi, 16);
+    store<f32>(xs + (<usize>b << 2), scale);
+    const sum = i32x4.add(i32x4.extadd_pairwise_i16x8_s(i16x8.extadd_pairwise_i8x16_s(lo)), i32x4.extadd_pairwise_i16x8_s(i16x8.extadd_pairwise_i8x16_s(hi)));
+    store<f32>(xsum + (<usize>b << 2), <f32>(i32x4.extract_lane(sum, 0) + i32x4.extract_lane(sum, 1) + i32x4.extract_lane(sum, 2) + i32x4.extract_lane(sum, 3)));
+  }
+}
+
+// Σ code · x over one 32-weight block of one row (codes 0..15, the −8 is applied to the sums), as
+// four i32 partial sums: 16 nibble bytes at p (weight k low, k + 16 high) against the block's int8
+// activations xa (0..15) and xb (16..31). Products are at most 15 · 128; four fit an i16 lane.
+@inline function firmwareV3Block(p: usize, xa: v128, xb: v128): v128 {
+  const v = v128.load(p);
+  const lo = v128.and(v, i8x16.splat(15));
+  const hi = i8x16.shr_u(v, 4);
+  const s = i16x8.add(
+    i16x8.add(i16x8.extmul_low_i8x16_s(lo, xa), i16x8.extmul_high_i8x16_s(lo, xa)),
+    i16x8.add(i16x8.extmul_low_i8x16_s(hi, xb), i16x8.extmul_high_i8x16_s(hi, xb)),
+  );
+  return i32x4.extadd_pairwise_i16x8_s(s);
+}
+
+/**
+ * y (n, rows) = W · x for int8 activations xq (n, cols) with float32 scales xs (n, cols/32) and
+ * code sums xsum (n, cols/32) as firmwareV3Quantize leaves them: per row and block, the exact
+ * sum Σ (code − 8) · xq = Σ code · xq − 8 · xsum, then acc += (scale × xs) × sum in float32,
+ * blocks in order (fused: one rounding). Lanes are four rows. Weights arranged by rows of four
+ * (rows padded to a multiple of 4 with zeros): nib[((g·nb + b)·4 + lane)·16 + k] and
+ * sc[(g·nb + b)·4 + lane] float32.
+ */
+export function firmwareV3Matvec(y: usize, xq: usize, xs: usize, xsum: usize, sc: usize, nib: usize, n: i32, rows: i32, cols: i32, fused: i32): void {
+  if (fused) firmwareV3Products(y, xq, xs, xsum, sc, nib, n, rows, cols, true);
+  else firmwareV3Products(y, xq, xs, xsum, sc, nib, n, rows, cols, false);
+}
+
+@inline function firmwareV3Products(y: usize, xq: usize, xs: usize, xsum: usize, sc: usize, nib: usize, n: i32, rows: i32, cols: i32, fused: bool): void {
+  const nb = cols >> 5;
+  const groups = (rows + 3) >> 2;
+  for (let t = 0; t < n; t++) {
+    const xt = xq + <usize>t * cols;
+    const st = xs + ((<usize>t * nb) << 2);
+    const ct = xsum + ((<usize>t * nb) << 2);
+    const yt = y + ((<usize>t * rows) << 2);
+    for (let g = 0; g < groups; g++) {
+      let acc = f32x4.splat(0);
+      for (let b = 0; b < nb; b++) {
+        const gb = <usize>g * nb + b;
+        const p = nib + (gb << 6);
+        const xa = v128.load(xt + (<usize>b << 5)), xb = v128.load(xt + (<usize>b << 5), 16);
+        const raw = firmwareV3Sum4(firmwareV3Block(p, xa, xb), firmwareV3Block(p + 16, xa, xb), firmwareV3Block(p + 32, xa, xb), firmwareV3Block(p + 48, xa, xb));
+        const isum = i32x4.sub(raw, i32x4.splat(<i32>load<f32>(ct + (<usize>b << 2)) << 3));
+        const ts = f32x4.mul(v128.load(sc + (gb << 4)), f32x4.splat(load<f32>(st + (<usize>b << 2))));
+        acc = firmwareV3MulAdd(ts, f32x4.convert_i32x4_s(isum), acc, fused);
+      }
+      const yo = yt + (<usize>g << 4);
+      const left = rows - (g << 2);
+      if (left >= 4) {
+        v128.store(yo, acc);
+      } else {
+        v128.store32_lane(yo, acc, 0);
+        if (left > 1) v128.store32_lane(yo, acc, 1, 4);
+        if (left > 2) v128.store32_lane(yo, acc, 2, 8);
+      }
+    }
+  }
+}
+
+// (code − 8) as float32 for the four keys of quarter `part` (0..3) of 16 signed codes laid out
+// four keys per element.
+@inline function firmwareV3Codes(c: v128, part: i32): v128 {
+  const h = part < 2 ? i16x8.extend_low_i8x16_s(c) : i16x8.extend_high_i8x16_s(c);
+  return f32x4.convert_i32x4_s((part & 1) == 0 ? i32x4.extend_low_i16x8_s(h) : i32x4.extend_high_i16x8_s(h));
+}
+
+/**
+ * Scores of one query row (D floats at q) against span int4 key slots (D/2 code bytes per slot
+ * at kc, D/32 float32 scales per slot at ks), every head: per key, s += q_i × (code_i − 8) for i
+ * in order (fused: one rounding each), then s × the scale of the group holding the head's first
+ * element. Lanes are four keys. att: (D / hs) heads of span rounded up to 4 floats (the last group's spare lanes repeat
+ * the last key). hs is a multiple of 8.
+ */
+export function firmwareV3Scores(att: usize, q: usize, kc: usize, ks: usize, span: i32, D: i32, hs: i32, fused: i32): void {
+  if (fused) firmwareV3KeyScores(att, q, kc, ks, span, D, hs, true);
+  else firmwareV3KeyScores(att, q, kc, ks, span, D, hs, false);
+}
+
+@inline function firmwareV3KeyScores(att: usize, q: usize, kc: usize, ks: usize, span: i32, D: i32, hs: i32, fused: bool): void {
+  const headBytes = <usize>((span + 3) & ~3) << 2;
+  const last = span - 1;
+  const slotBytes = <usize>(D >> 1), scaleBytes = <usize>(D >> 5) << 2;
+  const eight = i8x16.splat(8), fifteen = i8x16.splat(15);
+  for (let t = 0; t < span; t += 4) {
+    const k0 = kc + <usize>t * slotBytes, k1 = kc + <usize>min(t + 1, last) * slotBytes;
+    const k2 = kc + <usize>min(t + 2, last) * slotBytes, k3 = kc + <usize>min(t + 3, last) * slotBytes;
+    const s0 = ks + <usize>t * scaleBytes, s1 = ks + <usize>min(t + 1, last) * scaleBytes;
+    const s2 = ks + <usize>min(t + 2, last) * scaleBytes, s3 = ks + <usize>min(t + 3, last) * scaleBytes;
+    let at = att + (<usize>t << 2);
+    for (let h: usize = 0; h < <usize>D; h += <usize>hs) {
+      let s = f32x4.splat(0);
+      for (let d = h; d < h + <usize>hs; d += 8) {
+        const o = d >> 1; // four bytes: elements d..d+7 of each key
+        let v = v128.load32_zero(k0 + o);
+        v = v128.load32_lane(k1 + o, v, 1);
+        v = v128.load32_lane(k2 + o, v, 2);
+        v = v128.load32_lane(k3 + o, v, 3);
+        v = i8x16.shuffle(v, v, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15); // byte-major
+        const lo = i8x16.sub(v128.and(v, fifteen), eight); // elements d, d+2, d+4, d+6
+        const hi = i8x16.sub(i8x16.shr_u(v, 4), eight); // elements d+1, d+3, d+5, d+7
+        const qd = q + (d << 2);
+        s = firmwareV3MulAdd(v128.load32_splat(qd), firmwareV3Codes(lo, 0), s, fused);
+        s = firmwareV3MulAdd(v128.load32_splat(qd, 4), firmwareV3Codes(hi, 0), s, fused);
+        s = firmwareV3MulAdd(v128.load32_splat(qd, 8), firmwareV3Codes(lo, 1), s, fused);
+        s = firmwareV3MulAdd(v128.load32_splat(qd, 12), firmwareV3Codes(hi, 1), s, fused);
+        s = firmwareV3MulAdd(v128.load32_splat(qd, 16), firmwareV3Codes(lo, 2), s, fused);
+        s = firmwareV3MulAdd(v128.load32_splat(qd, 20), firmwareV3Codes(hi, 2), s, fused);
+        s = firmwareV3MulAdd(v128.load32_splat(qd, 24), firmwareV3Codes(lo, 3), s, fused);
+        s = firmwareV3MulAdd(v128.load32_splat(qd, 28), firmwareV3Codes(hi, 3), s, fused);
+      }
+      const g = (h >> 5) << 2; // byte offset of the head's scale group
+      let scale = v128.load32_zero(s0 + g);
+      scale = v128.load32_lane(s1 + g, scale, 1);
+      scale = v128.load32_lane(s2 + g, scale, 2);
+      scale = v128.load32_lane(s3 + g, scale, 3);
+      v128.store(at, f32x4.mul(s, scale));
+      at += headBytes;
+    }
+  }
+}
+
+/**
+ * out (D floats) = per head Σ_t a_t × (code_t − 8), a_t = att_t × the value scale of the head's
+ * group, t in order (fused: one rounding each). Lanes are dimensions. att as firmwareV3Scores
+ * lays it out (after the caller's softmax); vc, vs: value codes and scales laid out like the keys.
+ */
+export function firmwareV3Values(out: usize, att: usize, vc: usize, vs: usize, span: i32, D: i32, hs: i32, fused: i32): void {
+  if (fused) firmwareV3ValueSums(out, att, vc, vs, span, D, hs, true);
+  else firmwareV3ValueSums(out, att, vc, vs, span, D, hs, false);
+}
+
+@inline function firmwareV3ValueSums(out: usize, att: usize, vc: usize, vs: usize, span: i32, D: i32, hs: i32, fused: bool): void {
+  const headBytes = <usize>((span + 3) & ~3) << 2;
+  const slotBytes = <usize>(D >> 1), scaleBytes = <usize>(D >> 5) << 2;
+  const eight = i8x16.splat(8), fifteen = i8x16.splat(15);
+  let ah = att;
+  for (let h: usize = 0; h < <usize>D; h += <usize>hs) {
+    const g = (h >> 5) << 2;
+    for (let d = h; d < h + <usize>hs; d += 8) {
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+      let vr = vc + (d >> 1);
+      let sr = vs + g;
+      for (let t = 0; t < span; t++) {
+        const a = f32x4.splat(load<f32>(ah + (<usize>t << 2)) * load<f32>(sr));
+        const v = v128.load32_zero(vr);
+        const lo = i8x16.sub(v128.and(v, fifteen), eight), hi = i8x16.sub(i8x16.shr_u(v, 4), eight);
+        const c = i16x8.extend_low_i8x16_s(i8x16.shuffle(lo, hi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23));
+        a0 = firmwareV3MulAdd(a, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(c)), a0, fused);
+        a1 = firmwareV3MulAdd(a, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(c)), a1, fused);
+        vr += slotBytes;
+        sr += scaleBytes;
       }
       v128.store(out + (d << 2), a0);
       v128.store(out + (d << 2), a1, 16);

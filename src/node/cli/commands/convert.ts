@@ -1,6 +1,7 @@
-// `tinytalk convert <model> --to firmware|hf|gguf --out <path>`: re-quantize and export TinyTalk
-// to the firmware (CRDP + CTK2 blobs, optional C sources, vocabulary pruning, flash budget), a
-// Hugging Face GPT-Neo directory, or a llama.cpp GGUF (as gpt2).
+// `tinytalk convert <model> --to firmware|hf|gguf|onnx --out <path>`: re-quantize and export
+// TinyTalk to the firmware (CRDP + CTK2 blobs, optional C sources, vocabulary pruning, flash
+// budget), a Hugging Face GPT-Neo directory, a llama.cpp GGUF (as gpt2), or an ONNX folder for
+// transformers.js.
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../../core/errors.js';
 import { integer, MODEL_REF } from '../options.js';
@@ -20,17 +21,17 @@ interface ConvertOptions {
   force?: boolean;
 }
 
-const FORMATS = ['firmware', 'hf', 'gguf'];
+const FORMATS = ['firmware', 'hf', 'gguf', 'onnx'];
 const DTYPES = ['F32', 'F16', 'BF16'];
 const QUANTS = ['f32', 'f16', 'q8_0', 'q4_0'];
 
 export function register(program: Command): void {
   program
     .command('convert')
-    .description('export a model: firmware blobs (Q4_0, pruned vocabulary), a Hugging Face checkpoint, or GGUF')
+    .description('export a model: firmware blobs (Q4_0, pruned vocabulary), a Hugging Face checkpoint, GGUF, or ONNX for transformers.js')
     .argument('<model>', MODEL_REF)
     .requiredOption('--to <format>', `output format: ${FORMATS.join(', ')}`)
-    .requiredOption('--out <path>', 'output directory (firmware, hf) or file (gguf)')
+    .requiredOption('--out <path>', 'output directory (firmware, hf, onnx) or file (gguf)')
     .option('--tokenizer <path>', 'tokenizer file to use instead of the one beside the model')
     .addOption(new Option('--version <n>', 'firmware: CRDP version, 2 or 3 (row-planar, newer firmware)').choices(['2', '3']).default('2'))
     .option('--c-source', 'firmware: also write model_data.cpp and tok_data.cpp for the firmware build')
@@ -38,17 +39,19 @@ export function register(program: Command): void {
     .option('--min-count <n>', 'with --prune-corpus: least uses for a token to stay', integer(1), 3)
     .option('--max-positions <n>', 'position rows to keep (firmware default: up to the attention window)', integer(1))
     .option('--max-bytes <n>', 'firmware: flash budget for both blobs; fails with what to change if exceeded', integer(1))
-    .option('--dtype <type>', `hf: tensor type, ${DTYPES.join(', ')}`, 'F32')
-    .option('--quant <type>', `gguf: matrix type, ${QUANTS.join(', ')}`, 'f32')
+    .option('--dtype <type>', `hf: tensor type, ${DTYPES.join(', ')}; onnx: fp32 or fp16`, 'F32')
+    .option('--quant <type>', `gguf: matrix type, ${QUANTS.join(', ')}; onnx: q8 or q4 (weight-only blocks)`, 'f32')
     .option('--force', 'replace an existing output')
     .action(async (ref: string, opts: ConvertOptions) => {
       if (!FORMATS.includes(opts.to)) throw new UsageError(`--to must be one of ${FORMATS.join(', ')}, got ${opts.to}`);
+      const onnx = opts.to === 'onnx' ? onnxWeights(opts) : undefined; // checked before the model loads
       const { loadModel } = await import('../../load.js');
       const model = await loadModel(ref, { tokenizer: opts.tokenizer });
       const pruned = await prune(model, opts);
       if (opts.to === 'firmware') await toFirmware(pruned, opts);
       else if (opts.to === 'hf') await toHf(pruned, opts);
-      else await toGguf(pruned, opts);
+      else if (opts.to === 'gguf') await toGguf(pruned, opts);
+      else await toOnnx(pruned, onnx!, opts);
     });
 }
 
@@ -128,4 +131,25 @@ async function toGguf(model: Model, opts: ConvertOptions): Promise<void> {
   await mkdir(dirname(opts.out), { recursive: true });
   await writeFileAtomic(opts.out, bytes);
   process.stdout.write(`wrote ${opts.out} (GGUF v3, gpt2 architecture, ${quant.toUpperCase()}, ${num(bytes.length)} bytes)\n`);
+}
+
+/** --dtype fp32|fp16 and --quant q8|q4 → the one ONNX variant they name. */
+function onnxWeights(opts: ConvertOptions): 'fp32' | 'fp16' | 'q8' | 'q4' {
+  const dtype = ({ f32: 'fp32', fp32: 'fp32', f16: 'fp16', fp16: 'fp16' } as const)[opts.dtype.toLowerCase()];
+  if (!dtype) throw new UsageError(`--dtype must be fp32 or fp16 for onnx, got ${opts.dtype}`);
+  const quant = opts.quant.toLowerCase();
+  if (quant === 'f32') return dtype;
+  const q = ({ q8: 'q8', q8_0: 'q8', q4: 'q4', q4_0: 'q4' } as const)[quant];
+  if (!q) throw new UsageError(`--quant must be q8 or q4 for onnx, got ${opts.quant}`);
+  if (dtype !== 'fp32') throw new UsageError(`--quant ${opts.quant} and --dtype ${opts.dtype} do not combine for onnx: pick one`);
+  return q;
+}
+
+async function toOnnx(model: Model, weights: 'fp32' | 'fp16' | 'q8' | 'q4', opts: ConvertOptions): Promise<void> {
+  const { onnxFolderFiles } = await import('../../../core/export/onnx/folder.js');
+  const { writeDirectoryAtomic } = await import('../../write-dir.js');
+  const files = onnxFolderFiles(model, weights);
+  await writeDirectoryAtomic(opts.out, files, { replace: opts.force });
+  const bytes = [...files.values()].reduce((s, b) => s + b.length, 0);
+  process.stdout.write(`wrote ${opts.out}/ (${[...files.keys()].join(', ')}; ${num(bytes)} bytes, ${weights})\n`);
 }
