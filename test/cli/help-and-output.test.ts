@@ -18,7 +18,10 @@ describe('help texts', () => {
 
   it('bench --model: its default once', () => {
     const h = help('bench');
-    expect(h).toContain('--model <model> model to measure, repeatable (default: ../shared/models/tinytalk-q4/model_neo_q4.bin and ../shared/hub/TheREZOR/TinyTalk)');
+    expect(h).toContain(
+      '--model <model> model to measure, repeatable (default: ../shared/models/tinytalk-q4/model_neo_q4.bin and ../shared/hub/TheREZOR/TinyTalk; ' +
+        '--mode firmware: ../shared/models/tinytalk-q4/model_neo_q4.bin and ../shared/models/tinytalk-q4-v3/TINYTLK.BIN)',
+    );
     expect(h).not.toContain('(default: [])');
   });
 });
