@@ -1,10 +1,7 @@
-// Reads the training and validation files, encodes and packs them, and says what went in.
-import { basename } from 'node:path';
-import { UsageError } from '../../core/errors.js';
+// Reads the training and validation files from disk and prepares them (core/train/dataset.ts).
 import type { Tokenizer } from '../../core/neo/tokenizer.js';
-import {
-  dataReport, encodeSample, packSequences, parseData, splitValidation, type DataReport, type Packed, type ParsedData,
-} from '../../core/train/data.js';
+import { parseData } from '../../core/train/data.js';
+import { prepareDataset, type NamedData, type PreparedData } from '../../core/train/dataset.js';
 import { readText } from '../files.js';
 
 export interface DataOptions {
@@ -16,50 +13,12 @@ export interface DataOptions {
   valFraction: number;
 }
 
-export interface PreparedData {
-  train: Packed;
-  val: Packed;
-  trainReport: DataReport;
-  valReport: DataReport;
-}
-
-async function readParsed(file: string, botSpeaker: string): Promise<ParsedData> {
-  return parseData(await readText(file), file, { botSpeaker });
+async function readParsed(file: string, botSpeaker: string): Promise<NamedData> {
+  return { name: file, parsed: parseData(await readText(file), file, { botSpeaker }) };
 }
 
 export async function prepareData(tok: Tokenizer, o: DataOptions): Promise<PreparedData> {
-  const all = await readParsed(o.data, o.botSpeaker);
-  if (all.samples.length === 0) throw new UsageError(`${o.data}: no usable training samples (${JSON.stringify(all.skipped)})`);
-  let trainParsed: ParsedData = all;
-  let valParsed: ParsedData;
-  if (o.valData) valParsed = await readParsed(o.valData, o.botSpeaker);
-  else {
-    if (all.samples.length < 2) throw new UsageError(`${o.data}: one sample cannot be split into training and validation; give --val-data`);
-    const { train, val } = splitValidation(all.samples, o.valFraction);
-    trainParsed = { samples: train, skipped: all.skipped };
-    valParsed = { samples: val, skipped: {} };
-  }
-  if (valParsed.samples.length === 0) throw new UsageError(`${o.valData ?? o.data}: no usable validation samples`);
-  const pack = (p: ParsedData) => packSequences(p.samples.map((s) => encodeSample(s, tok)), o.seqLen, tok.eosId);
-  const train = pack(trainParsed);
-  const val = pack(valParsed);
-  if (train.lossTokens === 0) throw new UsageError(`${basename(o.data)}: no token carries loss (no bot replies found)`);
-  return { train, val, trainReport: dataReport(trainParsed, train), valReport: dataReport(valParsed, val) };
-}
-
-/** FNV-1a over the packed training blocks: a resumed run must see the same data. */
-export function fingerprint(p: Packed): string {
-  let h = 0x811c9dc5;
-  const mix = (x: number) => {
-    h ^= x & 0xffff;
-    h = Math.imul(h, 0x01000193);
-    h ^= x >>> 16;
-    h = Math.imul(h, 0x01000193);
-  };
-  mix(p.seqLen);
-  for (let i = 0; i < p.ids.length; i++) {
-    mix(p.ids[i]!);
-    mix(p.labels[i]! & 0xffffffff);
-  }
-  return (h >>> 0).toString(16).padStart(8, '0');
+  const data = await readParsed(o.data, o.botSpeaker);
+  const val = o.valData ? await readParsed(o.valData, o.botSpeaker) : undefined;
+  return prepareDataset(tok, data, val, o);
 }
