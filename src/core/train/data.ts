@@ -408,3 +408,12 @@ export function dataReport(parsed: ParsedData, packed: Packed): DataReport {
     skipped: parsed.skipped,
   };
 }
+
+/** The report as one line, as `tinytalk train` prints it and the page shows it. */
+export function describeReport(name: string, r: DataReport): string {
+  const skipped = Object.entries(r.skipped).map(([why, n]) => `${n} × ${why}`).join('; ');
+  return (
+    `${name}: ${r.samples} samples (${r.chatSamples} chats, ${r.storySamples} stories), ${r.tokens} tokens in ${r.blocks} sequences, ` +
+    `${(100 * r.lossShare).toFixed(1)}% carry loss; skipped: ${skipped || 'none'}`
+  );
+}
