@@ -98,6 +98,8 @@ export type FromTeacher =
   | { type: 'data'; speakers: CsvSpeaker[]; botSpeaker?: string; report: string[] }
   | { type: 'start'; totalSteps: number; threads: number; valLossBefore: number }
   | { type: 'step'; metrics: StepMetrics; totalSteps: number }
+  /** Pausing took hold after this step. */
+  | { type: 'paused'; step: number; totalSteps: number }
   | { type: 'validation'; step: number; loss: number }
   /** The parameters at a checkpoint (flat layout): the tuned model to chat with and download. */
   | { type: 'checkpoint'; step: number; params: Float32Array }

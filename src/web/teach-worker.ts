@@ -60,8 +60,9 @@ function report(choice: DataChoice, s: TeachSettings): PreparedData {
 }
 
 /** Lets messages in (pause, stop, downloads) between two steps, and holds while paused. */
-async function between(): Promise<void> {
+async function between(step: number, totalSteps: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 0));
+  if (run?.paused && !run.stop) send({ type: 'paused', step, totalSteps });
   while (run?.paused && !run.stop) await new Promise<void>((resolve) => (run!.resume = resolve));
 }
 
@@ -83,7 +84,7 @@ async function teach(choice: DataChoice, s: TeachSettings): Promise<void> {
         start: (st) => send({ type: 'start', totalSteps: st.totalSteps, threads: st.threads, valLossBefore: st.valLossBefore }),
         step: async (metrics, st) => {
           send({ type: 'step', metrics, totalSteps: st.totalSteps });
-          await between();
+          await between(st.step, st.totalSteps);
         },
         validation: (step, loss) => send({ type: 'validation', step, loss }),
         checkpoint: (st) => {

@@ -125,6 +125,9 @@ export function initTeach(hooks: TeachHooks): { load(files: NamedFile[]): void }
           `step ${x.step} of ${m.totalSteps} · loss ${x.loss.toFixed(3)} · ${x.tokensPerSecond.toFixed(0)} tokens/s · ${duration(x.secondsLeft)} left`;
         break;
       }
+      case 'paused':
+        $<HTMLElement>('t-progress').textContent = `Paused at step ${m.step} of ${m.totalSteps}.`;
+        break;
       case 'validation':
         val.push({ step: m.step, loss: m.loss });
         draw();
@@ -202,7 +205,7 @@ export function initTeach(hooks: TeachHooks): { load(files: NamedFile[]): void }
     paused = !paused;
     post({ type: paused ? 'pause' : 'resume' });
     $<HTMLButtonElement>('t-pause').textContent = paused ? 'Resume' : 'Pause';
-    if (paused) $<HTMLElement>('t-progress').textContent += ' · paused';
+    if (paused) $<HTMLElement>('t-progress').textContent += ' · pausing after this step…';
   });
   $<HTMLButtonElement>('t-stop').addEventListener('click', () => {
     post({ type: 'stop' });

@@ -124,6 +124,14 @@ describe('the chat page on a phone, and its small rules', () => {
       expect(await user.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
       mkdirSync(join(ROOT, 'test-output'), { recursive: true });
       await phone.screenshot({ path: join(ROOT, 'test-output', 'chat-phone.png'), fullPage: true });
+      // the Teach view too
+      await phone.click('#tab-teach');
+      expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      for (const selector of ['#data-file', '#t-threads', '#t-start', '#dl-hf']) {
+        const b = (await phone.locator(selector).boundingBox())!;
+        expect(b.x + b.width, selector).toBeLessThanOrEqual(390);
+      }
+      await phone.screenshot({ path: join(ROOT, 'test-output', 'teach-phone.png'), fullPage: true });
     } finally {
       await phone.close();
     }

@@ -151,6 +151,7 @@ describe('the Teach view in Chromium', () => {
     expect(run.progress).toMatch(/^Done after 6 steps · \d+ tokens\/s/);
     expect(run.after).toBeLessThan(run.before);
     expect(await chartPoints(page)).toEqual({ line: 6, dots: 3 }); // steps 1–6; validation at 0, 3 and 6
+    await expect.poll(() => page.textContent('#tuned-status'), { timeout: 60_000 }).toMatch(/^Tuned: the checkpoint of step 6 /);
     await page.screenshot({ path: join(OUT, 'teach-two-threads.png'), fullPage: true });
 
     // the downloads: firmware v2 blobs and the Hugging Face folder, written in the page
@@ -209,6 +210,31 @@ describe('the Teach view in Chromium', () => {
     await page.fill('#temperature', '0');
     const reply = await say(page, ASK);
     expect(reply.text).toBe(nodeReply(hfDir, ['--max-tokens', '64']));
+
+    // a longer run, paused, resumed and stopped; the page answers in the chat meanwhile
+    await page.click('#tab-teach');
+    await page.fill('#t-steps', '40');
+    await page.click('#t-start');
+    const step = async () => Number(/^step (\d+) of 40/.exec((await page.textContent('#t-progress'))!)?.[1] ?? 0);
+    await expect.poll(step, { timeout: 120_000 }).toBeGreaterThanOrEqual(1);
+    await page.click('#tab-chat');
+    await page.selectOption('#which', 'original');
+    expect((await say(page, ASK)).meta).toMatch(/^browser · \d+ tokens/);
+    await page.click('#tab-teach');
+    await page.click('#t-pause');
+    await expect.poll(() => page.textContent('#t-progress'), { timeout: 60_000 }).toMatch(/^Paused at step \d+ of 40\.$/);
+    const pausedAt = Number(/step (\d+)/.exec((await page.textContent('#t-progress'))!)![1]);
+    await page.waitForTimeout(2000);
+    expect((await chartPoints(page)).line).toBe(pausedAt); // no step while paused
+    await page.click('#t-pause'); // Resume
+    await expect.poll(step, { timeout: 60_000 }).toBeGreaterThan(pausedAt);
+    await page.click('#t-stop');
+    await expect.poll(() => page.textContent('#t-progress'), { timeout: 120_000 }).toMatch(/^Stopped after \d+ steps/);
+    const stoppedAt = Number(/after (\d+) steps/.exec((await page.textContent('#t-progress'))!)![1]);
+    expect(stoppedAt).toBeGreaterThan(pausedAt);
+    expect(stoppedAt).toBeLessThan(40);
+    expect(await page.textContent('#t-eval')).toMatch(new RegExp(`after ${stoppedAt} steps$`));
+    await expect.poll(() => page.textContent('#tuned-status'), { timeout: 60_000 }).toBe(`Tuned: the checkpoint of step ${stoppedAt} (crdp, 8 layers, 14019 tokens)`);
     await page.close();
   }, 600_000);
 });
