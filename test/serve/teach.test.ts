@@ -23,6 +23,8 @@ const OUT = join(ROOT, 'test-output');
 const dir = mkdtempSync(join(tmpdir(), 'tinytalk-teach-'));
 /** 40 conversations: the default split holds out every 20th, so 2 validate and 38 train. */
 const csv = personaSlice(0, 40, dir);
+/** The short run's settings, by the page's field (t-<name>) and the CLI's flag (--kebab-case name). */
+const SETTINGS = { steps: '6', batch: '2', seqLen: '64', lr: '3e-5', warmup: '1', valEvery: '3', saveEvery: '3', valBlocks: '8' };
 /** A message the short run changes the greedy reply to (checked below), so the replies tell the two models apart. */
 const ASK = 'What is your favorite food?';
 
@@ -60,8 +62,7 @@ async function pickData(page: Page, threads: number): Promise<string> {
   await page.setInputFiles('#data-file', csv);
   await expect.poll(() => page.textContent('#data-report'), { timeout: 60_000 }).toMatch(/^train: /);
   await page.click('#teach-view details summary'); // "More settings"
-  const settings: Record<string, string> = { steps: '6', batch: '2', seqLen: '64', lr: '3e-5', warmup: '1', valEvery: '3', saveEvery: '3', valBlocks: '8' };
-  for (const [name, value] of Object.entries(settings)) await page.fill(`#t-${name}`, value);
+  for (const [name, value] of Object.entries(SETTINGS)) await page.fill(`#t-${name}`, value);
   if (threads > 1) await page.fill('#t-threads', String(threads));
   await page.dispatchEvent('#t-seqLen', 'change'); // the report again, for 64-token sequences
   await expect.poll(() => page.textContent('#data-report'), { timeout: 60_000 }).toMatch(/in \d+ sequences/);
@@ -142,14 +143,17 @@ describe('the Teach view in Chromium', () => {
     const report = await pickData(page, 2);
     expect(await page.locator('#bot-speaker option').evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).value))).toEqual(['User 1', 'User 2']);
     expect(await page.inputValue('#bot-speaker')).toBe('User 2');
-    const cli = tinytalk(['train', '--model', HF_STANDIN(), '--data', csv, '--out', join(dir, 'cli-run'), '--seq-len', '64', '--steps', '1', '--batch', '1', '--val-blocks', '1', '--threads', '1']);
+    const cli = tinytalk(['train', '--model', HF_STANDIN(), '--data', csv, '--out', join(dir, 'cli-run'), '--json', ...Object.entries(SETTINGS).flatMap(([k, v]) => [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, v]), '--threads', '2']);
     expect(cli.status, cli.stderr).toBe(0);
     expect(report.split('\n')).toEqual(cli.stderr.split('\n').filter((l) => /^(train|validation): \d+ samples/.test(l)));
     expect(report).toMatch(/^train: 38 samples \(38 chats, 0 stories\).*\nvalidation: 2 samples \(2 chats/);
+    const cliRun = JSON.parse(cli.stdout.trim().split('\n').pop()!) as { val_loss_before: number; val_loss_after: number };
 
     const run = await teach(page);
     expect(run.progress).toMatch(/^Done after 6 steps · \d+ tokens\/s/);
     expect(run.after).toBeLessThan(run.before);
+    // the same trainer as the CLI's: the same validation losses (the page shows 4 decimals)
+    expect([run.before, run.after]).toEqual([cliRun.val_loss_before, cliRun.val_loss_after].map((l) => Number(l.toFixed(4))));
     expect(await chartPoints(page)).toEqual({ line: 6, dots: 3 }); // steps 1–6; validation at 0, 3 and 6
     await expect.poll(() => page.textContent('#tuned-status'), { timeout: 60_000 }).toMatch(/^Tuned: the checkpoint of step 6 /);
     await page.screenshot({ path: join(OUT, 'teach-two-threads.png'), fullPage: true });
