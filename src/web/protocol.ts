@@ -5,7 +5,7 @@ import type { CrdpVersion } from '../core/formats/crdp.js';
 import type { GgufType } from '../core/formats/gguf-gpt2.js';
 import type { Exchange } from '../core/formats/dialogue.js';
 import type { CsvSpeaker } from '../core/train/data.js';
-import type { StepMetrics } from '../core/train/loop.js';
+import type { RunSettings, StepMetrics } from '../core/train/loop.js';
 
 export interface Settings {
   temperature: number;
@@ -52,17 +52,7 @@ export interface DataFile {
 }
 
 /** The page's training settings: `tinytalk train`'s options that the Teach view offers. */
-export interface TeachSettings {
-  steps?: number;
-  epochs: number;
-  lr: number;
-  batch: number;
-  accum: number;
-  seqLen: number;
-  seed: number;
-  warmup?: number;
-  weightDecay: number;
-  clip: number;
+export interface TeachSettings extends RunSettings {
   threads: number;
   valEvery: number;
   saveEvery: number;

@@ -7,7 +7,7 @@ import { UsageError } from '../../core/errors.js';
 import type { Model } from '../../core/neo/model.js';
 import { fingerprint, type PreparedData } from '../../core/train/dataset.js';
 import { randomParams } from '../../core/train/init.js';
-import { newTrainingState, runSteps, validationLoss, type StepMetrics, type TrainingState } from '../../core/train/loop.js';
+import { newTrainingState, runSteps, validationLoss, type RunSettings, type StepMetrics, type TrainingState } from '../../core/train/loop.js';
 import { adamwState, type AdamWState } from '../../core/train/optim.js';
 import { paramLayout, paramsFromWeights } from '../../core/train/params.js';
 import { lossCurveSvg, type CurvePoint } from '../../core/train/plot.js';
@@ -17,24 +17,14 @@ import { existingCheckpoint, loadOptimizer, loadTrainingState, saveCheckpoint } 
 import { prepareData } from './dataset.js';
 import { trainPool } from './pool.js';
 
-export interface TrainOptions {
+export interface TrainOptions extends RunSettings {
   model: string;
   data: string;
   valData?: string;
   botSpeaker: string;
   out: string;
-  steps?: number;
-  epochs: number;
-  lr: number;
-  batch: number;
-  accum: number;
-  seqLen: number;
   threads: number;
   resume: boolean;
-  seed: number;
-  warmup?: number;
-  weightDecay: number;
-  clip: number;
   valEvery: number;
   saveEvery: number;
   valFraction: number;
