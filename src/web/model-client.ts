@@ -10,7 +10,7 @@ export class ModelClient {
   ready = false;
 
   /** onLoaded: the model's description, or an error message when it could not be loaded. */
-  constructor(private readonly onLoaded: (description: string | undefined, error?: string) => void) {
+  constructor(onLoaded: (description: string | undefined, error?: string) => void) {
     this.worker.onmessage = (event: MessageEvent<FromWorker>) => {
       const m = event.data;
       if (m.type === 'loaded') {
