@@ -110,7 +110,8 @@ function showView(view: 'chat' | 'teach'): void {
 
 /** Without the tinytalk server behind it (a static host), the page runs the model in the browser only. */
 async function detectServer(): Promise<void> {
-  const served = await fetch('v1/models').then((r) => r.ok && (r.headers.get('content-type') ?? '').includes('json'), () => false);
+  // the server answers in JSON, also when it wants an API key (401); a static host has no such route
+  const served = await fetch('v1/models').then((r) => (r.ok || r.status === 401) && (r.headers.get('content-type') ?? '').includes('json'), () => false);
   if (served) return;
   const server = document.querySelector('input[name=runner][value=server]') as HTMLInputElement;
   server.disabled = true;

@@ -86,7 +86,7 @@ export type FromTeacher =
   | { type: 'loaded'; description: string }
   /** The data as read: the CSV speakers (if any), the bot chosen, and the dataset report's lines. */
   | { type: 'data'; speakers: CsvSpeaker[]; botSpeaker?: string; report: string[] }
-  | { type: 'start'; totalSteps: number; threads: number; valLossBefore: number }
+  | { type: 'start'; totalSteps: number; threads: number }
   | { type: 'step'; metrics: StepMetrics; totalSteps: number }
   /** Pausing took hold after this step. */
   | { type: 'paused'; step: number; totalSteps: number }

@@ -81,7 +81,7 @@ async function teach(choice: DataChoice, s: TeachSettings): Promise<void> {
         valEvery: s.valEvery, saveEvery: s.saveEvery, valBlocks: s.valBlocks, stopped: () => control.stop,
       },
       {
-        start: (st) => send({ type: 'start', totalSteps: st.totalSteps, threads: st.threads, valLossBefore: st.valLossBefore }),
+        start: (st) => send({ type: 'start', totalSteps: st.totalSteps, threads: st.threads }),
         step: async (metrics, st) => {
           send({ type: 'step', metrics, totalSteps: st.totalSteps });
           await between(st.step, st.totalSteps);
