@@ -1,9 +1,10 @@
 // The Teach view end to end in headless Chromium. Served by `tinytalk serve` (cross-origin
 // isolated): pick a persona CSV, see the same dataset report as `tinytalk train`, train a few steps
-// on two worker threads, watch the loss chart and the validation loss go down, chat with the tuned
+// on two worker threads, watch the loss chart and the validation loss go down (to the same values
+// as `tinytalk train` with the same settings and threads), chat with the tuned
 // model, download its firmware blobs and its Hugging Face folder, and check that `tinytalk` in
 // Node loads them and gives the same greedy replies as the page. Then the same run as a static
-// site (no isolation: one worker), the model fetched from URLs.
+// site (no isolation: one worker), the model fetched from URLs, then paused, resumed and stopped.
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
