@@ -1,5 +1,6 @@
-// Bundles the chat page (src/web) with esbuild into dist/web: index.html, style.css, app.js and
-// worker.js (the Web Worker that runs the model in the browser with the same core code).
+// Bundles the page (src/web) with esbuild into dist/web, a folder any static host can serve:
+// index.html, style.css, app.js and its Web Workers — worker.js (runs a model), teach-worker.js
+// (fine-tunes and exports) and train-thread.js (a training thread) — each with the core code it uses.
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +12,7 @@ export async function buildWeb() {
   const out = join(root, 'dist', 'web');
   mkdirSync(out, { recursive: true });
   await build({
-    entryPoints: { app: join(root, 'src/web/app.ts'), worker: join(root, 'src/web/worker.ts') },
+    entryPoints: Object.fromEntries(['app', 'worker', 'teach-worker', 'train-thread'].map((n) => [n, join(root, 'src/web', `${n}.ts`)])),
     outdir: out,
     bundle: true,
     format: 'esm',

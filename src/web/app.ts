@@ -1,186 +1,144 @@
-// The chat page: a conversation that runs either on the tinytalk server or in this browser
-// (a Web Worker running the same core code on weights downloaded from the server or picked from disk).
-import { storyPromptText, type Exchange } from '../core/formats/dialogue.js';
-import type { ChatMode } from '../core/chat/prompt.js';
-import type { FromWorker, NamedFile, ReplyRequest, Settings, ToWorker } from './protocol.js';
-import { serverReply, type ReplyStats } from './server-runner.js';
+// The page: a Chat view and a Teach view over one model loaded into the browser (downloaded from
+// the tinytalk server, fetched from URLs or picked from disk). Served by `tinytalk serve`, it can
+// also chat through the server; as a static site (dist/web on any host) it runs in the browser only.
+import { HF_FILES } from '../core/load/model.js';
+import { initChat } from './chat.js';
+import { $ } from './dom.js';
+import { ModelClient } from './model-client.js';
+import type { NamedFile } from './protocol.js';
+import { initTeach } from './teach.js';
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const log = $<HTMLElement>('log');
-const input = $<HTMLInputElement>('input');
-const send = $<HTMLButtonElement>('send');
-const stop = $<HTMLButtonElement>('stop');
 const status = $<HTMLElement>('status');
 const modelStatus = $<HTMLElement>('model-status');
-
-let history: Exchange[] = [];
-let busy = false;
-let stopReply: (() => void) | undefined;
+/** The files of the model loaded last: the tuned model's worker starts from them too. */
+let baseFiles: NamedFile[] = [];
+let tunedLoaded = false;
 
 function runner(): 'server' | 'browser' {
   return (document.querySelector('input[name=runner]:checked') as HTMLInputElement).value as 'server' | 'browser';
 }
 
-function settings(): Settings {
-  const num = (id: string) => Number($<HTMLInputElement>(id).value);
-  const seed = $<HTMLInputElement>('seed').value.trim();
-  return {
-    temperature: num('temperature'),
-    topP: num('topP'),
-    topK: num('topK'),
-    minP: num('minP'),
-    maxTokens: num('maxTokens'),
-    ...(seed === '' ? {} : { seed: Number(seed) }),
-  };
+function showRunner(): void {
+  const browser = runner() === 'browser';
+  $<HTMLElement>('server-settings').hidden = browser;
+  $<HTMLInputElement>('device').disabled = !browser && $<HTMLSelectElement>('which').value === 'original';
+  status.textContent = browser ? (original.ready ? 'The model runs in this browser.' : 'Load a model to run it in this browser.') : 'Replies come from the server.';
 }
 
-function bubble(kind: 'user' | 'bot' | 'error', text: string): HTMLElement {
-  const div = document.createElement('div');
-  div.className = `msg ${kind}`;
-  div.textContent = text;
-  log.append(div);
-  log.scrollTop = log.scrollHeight;
-  return div;
-}
+const original = new ModelClient((description, error) => {
+  modelStatus.textContent = description ? `Loaded: ${description}` : `Could not load the model: ${error}`;
+  if (description && runner() === 'browser') status.textContent = 'The model runs in this browser.';
+});
+const tuned = new ModelClient((description, error) => {
+  const ok = description !== undefined;
+  for (const value of ['tuned', 'both']) ($<HTMLSelectElement>('which').querySelector(`option[value=${value}]`) as HTMLOptionElement).disabled = !ok;
+  $<HTMLElement>('tuned-status').textContent = ok ? `Tuned: ${description}` : `Could not load the tuned model: ${error}`;
+});
 
-function setBusy(on: boolean): void {
-  busy = on;
-  send.disabled = on;
-  stop.hidden = !on;
-}
-
-// ---- the in-browser model, in a Web Worker ----
-let worker: Worker | undefined;
-let workerReady = false;
-let nextId = 1;
-const pending = new Map<number, { onText(t: string): void; resolve(s: ReplyStats): void; reject(e: Error): void }>();
-
-function getWorker(): Worker {
-  if (worker) return worker;
-  worker = new Worker('worker.js', { type: 'module' });
-  worker.onmessage = (event: MessageEvent<FromWorker>) => {
-    const m = event.data;
-    if (m.type === 'loaded') {
-      workerReady = true;
-      modelStatus.textContent = `Loaded: ${m.description}`;
-      status.textContent = 'The model runs in this browser.';
-    } else if (m.type === 'text') pending.get(m.id)?.onText(m.text);
-    else if (m.type === 'done') {
-      pending.get(m.id)?.resolve({ tokens: m.tokens, ms: m.ms, reason: m.reason });
-      pending.delete(m.id);
-    } else if (m.type === 'error') {
-      if (m.id !== undefined) {
-        pending.get(m.id)?.reject(new Error(m.message));
-        pending.delete(m.id);
-      } else modelStatus.textContent = `Could not load the model: ${m.message}`;
-    }
-  };
-  return worker;
-}
-
-function post(message: ToWorker, transfer: Transferable[] = []): void {
-  getWorker().postMessage(message, transfer);
-}
+const teach = initTeach({
+  checkpoint(step, params) {
+    if (!tunedLoaded) tuned.load(baseFiles);
+    tunedLoaded = true;
+    tuned.weights(params, `the checkpoint of step ${step}`);
+  },
+  tryTuned() {
+    $<HTMLSelectElement>('which').value = 'tuned';
+    showView('chat');
+  },
+});
+initChat({ original, tuned, runner });
 
 function loadFiles(files: NamedFile[]): void {
-  workerReady = false;
   const mb = files.reduce((n, f) => n + f.bytes.length, 0) / 1e6;
   modelStatus.textContent = `Loading ${files.map((f) => f.name).join(', ')} (${mb.toFixed(1)} MB)…`;
-  post({ type: 'load', files }, files.map((f) => f.bytes.buffer));
+  baseFiles = files;
+  tunedLoaded = false;
+  $<HTMLElement>('tuned-status').textContent = '';
+  $<HTMLSelectElement>('which').value = 'original';
+  original.load(files);
+  teach.load(files);
 }
 
-async function loadFromServer(): Promise<void> {
-  const key = $<HTMLInputElement>('apiKey').value;
-  const headers: Record<string, string> = key ? { Authorization: `Bearer ${key}` } : {};
+async function fetchFile(url: string, headers: Record<string, string> = {}, optional = false): Promise<NamedFile | undefined> {
+  const response = await fetch(url, { headers });
+  if (!response.ok) {
+    if (optional && response.status === 404) return undefined;
+    throw new Error(`${url}: the server answered ${response.status}`);
+  }
+  const name = decodeURIComponent(new URL(url, location.href).pathname.split('/').pop() ?? url);
+  return { name, bytes: new Uint8Array(await response.arrayBuffer()) };
+}
+
+async function loading(what: () => Promise<NamedFile[]>): Promise<void> {
   try {
     modelStatus.textContent = 'Downloading the model…';
-    const list = (await (await fetch('v1/model-files', { headers })).json()) as { files: { name: string; url: string }[] };
-    const files = await Promise.all(
-      list.files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await (await fetch(f.url.slice(1), { headers })).arrayBuffer()) })),
-    );
-    loadFiles(files);
+    loadFiles(await what());
   } catch (e) {
     modelStatus.textContent = `Download failed: ${(e as Error).message}`;
   }
 }
 
-function browserReply(request: ReplyRequest, onText: (t: string) => void): { done: Promise<ReplyStats>; stop(): void } {
-  const id = nextId++;
-  const done = new Promise<ReplyStats>((resolve, reject) => pending.set(id, { onText, resolve, reject }));
-  post({ type: 'reply', id, request });
-  return { done, stop: () => post({ type: 'stop', id }) };
-}
-
-// ---- one turn ----
-async function turn(text: string): Promise<void> {
-  const mode = $<HTMLSelectElement>('mode').value as ChatMode;
-  const request: ReplyRequest = { mode, history: mode === 'chat' ? history : [], text, settings: settings() };
-  bubble('user', text);
-  const reply = bubble('bot', '');
-  reply.classList.add('pending');
-  let got = '';
-  const onText = (t: string) => {
-    got += t;
-    reply.textContent = got.replace(/^ /, ''); // replies start with the space after `Bot:`
-    log.scrollTop = log.scrollHeight;
-  };
-  setBusy(true);
-  try {
-    let stats: ReplyStats;
-    if (runner() === 'server') {
-      const abort = new AbortController();
-      stopReply = () => abort.abort();
-      // chat mode sends the messages; story and raw modes the prompt text
-      stats = await serverReply(request, mode === 'story' ? storyPromptText(text) : text, $<HTMLInputElement>('apiKey').value, abort.signal, { onText }).catch((e: Error) => {
-        if (abort.signal.aborted) return { tokens: 0, ms: 0, reason: 'stopped' };
-        throw e;
-      });
-    } else {
-      if (!workerReady) throw new Error('load a model into the browser first (see the panel on the right)');
-      const r = browserReply(request, onText);
-      stopReply = r.stop;
-      stats = await r.done;
-    }
-    if (mode === 'chat' && got !== '') history.push({ user: text, bot: got });
-    const meta = document.createElement('span');
-    meta.className = 'meta';
-    meta.textContent = `${runner()} · ${stats.tokens} tokens · ${(stats.ms / 1000).toFixed(2)} s${stats.reason ? ` · ${stats.reason}` : ''}`;
-    reply.append(meta);
-    log.scrollTop = log.scrollHeight;
-  } catch (e) {
-    bubble('error', (e as Error).message);
-  } finally {
-    reply.classList.remove('pending');
-    stopReply = undefined;
-    setBusy(false);
-  }
-}
-
-$<HTMLFormElement>('composer').addEventListener('submit', (event) => {
-  event.preventDefault();
-  const text = input.value;
-  if (busy || text.trim() === '') return;
-  input.value = '';
-  void turn(text);
-});
-stop.addEventListener('click', () => stopReply?.());
-$<HTMLButtonElement>('clear').addEventListener('click', () => {
-  history = [];
-  const divider = document.createElement('div');
-  divider.className = 'divider';
-  divider.textContent = 'new conversation';
-  log.append(divider);
-});
-for (const radio of document.querySelectorAll<HTMLInputElement>('input[name=runner]')) {
-  radio.addEventListener('change', () => {
-    const browser = runner() === 'browser';
-    $<HTMLElement>('browser-settings').hidden = !browser;
-    $<HTMLElement>('server-settings').hidden = browser;
-    status.textContent = browser ? (workerReady ? 'The model runs in this browser.' : 'Load a model to run it in this browser.') : 'Replies come from the server.';
+function loadFromServer(): Promise<void> {
+  const key = $<HTMLInputElement>('apiKey').value;
+  const headers: Record<string, string> = key ? { Authorization: `Bearer ${key}` } : {};
+  return loading(async () => {
+    const list = (await (await fetch('v1/model-files', { headers })).json()) as { files: { name: string; url: string }[] };
+    return Promise.all(list.files.map(async (f) => (await fetchFile(f.url.slice(1), headers))!));
   });
 }
+
+/** Each line a file's URL, or a Hugging Face folder's URL (ending in /) whose checkpoint files are fetched. */
+function loadFromUrls(text: string): Promise<void> {
+  const lines = text.split(/\s+/).filter((l) => l !== '');
+  return loading(async () => {
+    const files = await Promise.all(lines.flatMap((url) => {
+      if (!url.endsWith('/')) return [fetchFile(url)];
+      const required = [HF_FILES.config, HF_FILES.safetensors, HF_FILES.tokenizerJson];
+      return [...required.map((f) => fetchFile(url + f)), fetchFile(url + HF_FILES.generationConfig, {}, true)];
+    }));
+    return files.filter((f): f is NamedFile => f !== undefined);
+  });
+}
+
+function showView(view: 'chat' | 'teach'): void {
+  $<HTMLElement>('chat-view').hidden = view !== 'chat';
+  $<HTMLElement>('teach-view').hidden = view !== 'teach';
+  $<HTMLElement>('tab-chat').setAttribute('aria-selected', String(view === 'chat'));
+  $<HTMLElement>('tab-teach').setAttribute('aria-selected', String(view === 'teach'));
+  document.body.dataset.view = view;
+}
+
+/** Without the tinytalk server behind it (a static host), the page runs the model in the browser only. */
+async function detectServer(): Promise<void> {
+  // the server answers in JSON, also when it wants an API key (401); a static host has no such route
+  const served = await fetch('v1/models').then((r) => (r.ok || r.status === 401) && (r.headers.get('content-type') ?? '').includes('json'), () => false);
+  if (served) return;
+  const server = document.querySelector('input[name=runner][value=server]') as HTMLInputElement;
+  server.disabled = true;
+  server.parentElement!.title = 'No tinytalk server here: the model runs in this browser';
+  (document.querySelector('input[name=runner][value=browser]') as HTMLInputElement).checked = true;
+  $<HTMLElement>('load-server').hidden = true;
+  showRunner();
+}
+
+$<HTMLButtonElement>('tab-chat').addEventListener('click', () => showView('chat'));
+$<HTMLButtonElement>('tab-teach').addEventListener('click', () => showView('teach'));
+for (const radio of document.querySelectorAll<HTMLInputElement>('input[name=runner]')) radio.addEventListener('change', showRunner);
+$<HTMLSelectElement>('which').addEventListener('change', showRunner);
 $<HTMLButtonElement>('load-server').addEventListener('click', () => void loadFromServer());
+$<HTMLFormElement>('url-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  void loadFromUrls($<HTMLTextAreaElement>('model-urls').value);
+});
 $<HTMLInputElement>('files').addEventListener('change', async (event) => {
   const picked = [...((event.target as HTMLInputElement).files ?? [])];
   if (picked.length > 0) loadFiles(await Promise.all(picked.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) }))));
+});
+showView('chat');
+void detectServer().then(() => {
+  // index.html?model=<url>&model=<url>: load those at once (a link to a page with its model)
+  const urls = new URLSearchParams(location.search).getAll('model');
+  if (urls.length === 0) return;
+  $<HTMLTextAreaElement>('model-urls').value = urls.join('\n');
+  return loadFromUrls(urls.join('\n'));
 });

@@ -52,28 +52,38 @@ export async function serverReply(
         ],
       }
     : { ...common, prompt };
-  const response = await fetch(chat ? 'v1/chat/completions' : 'v1/completions', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...(apiKey ? { Authorization: `Bearer ${apiKey}` } : {}) },
-    body: JSON.stringify(body),
-    signal,
-  });
-  if (!response.ok || !response.body) {
-    const error = (await response.json().catch(() => ({}))) as Chunk;
-    throw new Error(error.error?.message ?? `the server answered ${response.status}`);
-  }
   let tokens = 0;
   let reason = '';
-  for await (const event of sseEvents(response.body)) {
-    const chunk = event as Chunk;
-    if (chunk.error) throw new Error(chunk.error.message);
-    const choice = chunk.choices[0];
-    if (choice) {
-      const text = choice.delta?.content ?? choice.text ?? '';
-      if (text) callbacks.onText(text);
-      if (choice.finish_reason) reason = choice.finish_reason;
+  try {
+    const response = await fetch(chat ? 'v1/chat/completions' : 'v1/completions', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...(apiKey ? { Authorization: `Bearer ${apiKey}` } : {}) },
+      body: JSON.stringify(body),
+      signal,
+    });
+    if (!response.ok || !response.body) {
+      const error = (await response.json().catch(() => ({}))) as Chunk;
+      throw new Error(error.error?.message ?? `the server answered ${response.status}`);
     }
-    if (chunk.usage) tokens = chunk.usage.completion_tokens;
+    for await (const event of sseEvents(response.body)) {
+      const chunk = event as Chunk;
+      if (chunk.error) throw new Error(chunk.error.message);
+      const choice = chunk.choices[0];
+      if (choice) {
+        const text = choice.delta?.content ?? choice.text ?? '';
+        if (text) {
+          // The usage comes only at the end: until then, each piece of text is one token's (a
+          // token that completes no character sends none, so a stopped reply may count a few less).
+          tokens++;
+          callbacks.onText(text);
+        }
+        if (choice.finish_reason) reason = choice.finish_reason;
+      }
+      if (chunk.usage) tokens = chunk.usage.completion_tokens;
+    }
+  } catch (e) {
+    if (!signal.aborted) throw e;
+    reason = 'stopped';
   }
   return { tokens, ms: performance.now() - started, reason };
 }

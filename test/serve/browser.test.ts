@@ -1,5 +1,7 @@
 // End to end in headless Chromium: the page served at / chats through the server, then loads the
-// model into a Web Worker and chats in the browser; greedy replies equal the PyTorch goldens.
+// model into a Web Worker and chats in the browser; greedy replies equal the PyTorch goldens. Then
+// the page on a phone-sized screen and its small rules: replies shown from their first word, the
+// tokens of a stopped reply counted, no empty bubble above an error, a placeholder per mode.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -15,6 +17,8 @@ let browser: Browser;
 let page: Page;
 const chats = golden().filter((e) => e.kind === 'chat');
 const story = golden().find((x) => x.kind === 'story')!;
+/** The story whose reply starts with a newline after its space. */
+const newlineStory = golden().find((x) => x.kind === 'story' && x.text.startsWith(' \n'))!;
 const userText = (prompt: string) => /^User: (.*)\nBot:$/s.exec(prompt)![1]!;
 const storyText = (prompt: string) => /^Summary: (.*)\nStory:$/s.exec(prompt)![1]!;
 /** The page shows a reply without the space it starts with. */
@@ -95,5 +99,89 @@ describe('the chat page in Chromium', () => {
     mkdirSync(join(ROOT, 'test-output'), { recursive: true });
     await page.screenshot({ path: join(ROOT, 'test-output', 'serve-page.png') });
     expect(await page.locator('.msg.error').count()).toBe(0);
+  });
+});
+
+describe('the chat page on a phone, and its small rules', () => {
+  it('fits a 390 × 844 screen: settings, New and the runner choice on it, user bubbles whole', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    try {
+      await phone.goto(server.url);
+      await phone.fill('#temperature', '0');
+      await phone.fill('#maxTokens', '8');
+      await phone.fill('#input', 'this is a long message from a small screen, '.repeat(6).trim());
+      await phone.click('#send');
+      await phone.locator('.msg.bot .meta').waitFor({ timeout: 60_000 });
+      expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      for (const selector of ['#clear', '#send', '#mode', 'input[name=runner][value=browser]', '#tab-teach', '#temperature', '#load-server']) {
+        const box = (await phone.locator(selector).boundingBox())!;
+        expect(box.x, selector).toBeGreaterThanOrEqual(0);
+        expect(box.x + box.width, selector).toBeLessThanOrEqual(390);
+      }
+      const user = phone.locator('.msg.user').first();
+      const box = (await user.boundingBox())!;
+      expect(box.x + box.width).toBeLessThanOrEqual(390);
+      expect(await user.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+      mkdirSync(join(ROOT, 'test-output'), { recursive: true });
+      await phone.screenshot({ path: join(ROOT, 'test-output', 'chat-phone.png'), fullPage: true });
+      // the Teach view too
+      await phone.click('#tab-teach');
+      expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      for (const selector of ['#data-file', '#t-threads', '#t-start', '#dl-hf']) {
+        const b = (await phone.locator(selector).boundingBox())!;
+        expect(b.x + b.width, selector).toBeLessThanOrEqual(390);
+      }
+      await phone.screenshot({ path: join(ROOT, 'test-output', 'teach-phone.png'), fullPage: true });
+    } finally {
+      await phone.close();
+    }
+  });
+
+  it('shows a story from its first word (no blank line from the newline the model starts with)', async () => {
+    await page.check('input[name=runner][value=server]');
+    await page.fill('#temperature', '0');
+    await page.fill('#maxTokens', '40');
+    await page.selectOption('#mode', 'story');
+    expect(await say(storyText(newlineStory.prompt))).toBe(newlineStory.text.replace(/^\s+/, ''));
+  });
+
+  it('counts the tokens a stopped reply showed', async () => {
+    await page.selectOption('#mode', 'raw');
+    await page.fill('#maxTokens', '250');
+    const before = await page.locator('.msg.bot').count();
+    await page.fill('#input', 'Once upon a time');
+    await page.click('#send');
+    const reply = page.locator('.msg.bot').nth(before);
+    await expect.poll(() => reply.evaluate((el) => el.textContent!.length), { timeout: 60_000, interval: 20 }).toBeGreaterThan(30);
+    await page.click('#stop');
+    const meta = (await reply.locator('.meta').textContent({ timeout: 60_000 }))!;
+    expect(meta).toMatch(/· stopped$/);
+    const shown = await reply.evaluate((el) => el.firstChild?.textContent ?? '');
+    const words = shown.split(/\s+/).filter(Boolean).length;
+    expect(Number(/· (\d+) tokens/.exec(meta)![1])).toBeGreaterThanOrEqual(words);
+  });
+
+  it('leaves no empty bubble above a server error', async () => {
+    await page.selectOption('#mode', 'chat');
+    await page.fill('#maxTokens', '40');
+    await page.fill('#temperature', '5');
+    const bots = await page.locator('.msg.bot').count();
+    const errors = await page.locator('.msg.error').count();
+    await page.fill('#input', 'hello');
+    await page.click('#send');
+    await expect.poll(() => page.locator('.msg.error').count(), { timeout: 60_000 }).toBe(errors + 1);
+    expect(await page.locator('.msg.error').last().textContent()).toMatch(/temperature/);
+    expect(await page.locator('.msg.bot').count()).toBe(bots);
+    await page.fill('#temperature', '0');
+  });
+
+  it('asks for what each mode takes in its placeholder', async () => {
+    const placeholder = async (mode: string) => {
+      await page.selectOption('#mode', mode);
+      return page.getAttribute('#input', 'placeholder');
+    };
+    expect(await placeholder('story')).toMatch(/summary of a story/);
+    expect(await placeholder('raw')).toMatch(/continue/);
+    expect(await placeholder('chat')).toBe('Say hi to TinyTalk…');
   });
 });

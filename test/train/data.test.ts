@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { FormatError } from '../../src/core/errors.js';
 import { loadHfTokenizer } from '../../src/core/tokenizer/hf.js';
 import {
-  IGNORE_LABEL, dataReport, encodeSample, packSequences, parseCsv, parseData, parseTrainingText, splitValidation,
+  IGNORE_LABEL, csvSpeakers, dataReport, encodeSample, packSequences, parseCsv, parseData, parseTrainingText, splitValidation,
 } from '../../src/core/train/data.js';
 import { HF_STANDIN, sharedJson, sharedPath } from '../helpers/shared.js';
 
@@ -91,6 +91,23 @@ describe('CSV conversations (synthetic persona chat)', () => {
     }
     const swapped = parseData(csv, 'persona.csv', { botSpeaker: 'User 1' }).samples[0]!;
     if (swapped.kind === 'chat') expect(swapped.exchanges[0]).toEqual({ user: 'Hello!', bot: 'What is your favorite thing to do?' });
+  });
+
+  it('finds the speakers of the conversation column, in the order they first speak', () => {
+    const rows = parseCsv(csv, 'persona.csv').slice(1);
+    const speaksIn = (name: string) => rows.filter((r) => r[2]!.split('\n').some((l) => l.startsWith(`${name}:`))).length;
+    expect(csvSpeakers(csv, 'persona.csv')).toEqual([
+      { name: 'User 1', conversations: speaksIn('User 1') },
+      { name: 'User 2', conversations: speaksIn('User 2') },
+    ]);
+  });
+
+  it('leaves out a name heard in under a tenth of the conversations (a colon inside a turn)', () => {
+    const chats = Array.from({ length: 12 }, (_, i) => `"Alice: hi ${i}\nBob: hello${i === 3 ? '\nNote: a wrapped line' : ''}"`);
+    expect(csvSpeakers(`id,chat\n${chats.map((c, i) => `${i},${c}`).join('\n')}\n`, 'two.csv')).toEqual([
+      { name: 'Alice', conversations: 12 },
+      { name: 'Bob', conversations: 12 },
+    ]);
   });
 
   it('rejects a bot speaker that never speaks', () => {

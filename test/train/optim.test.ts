@@ -6,7 +6,7 @@ import { planActivations } from '../../src/core/train/gpt.js';
 import { defaultWarmup, learningRate } from '../../src/core/train/optim.js';
 import type { ParamLayout } from '../../src/core/train/params.js';
 import { accumulateGradients } from '../../src/core/train/step.js';
-import { TrainPool } from '../../src/node/train/pool.js';
+import { trainPool } from '../../src/node/train/pool.js';
 import { TINY_MODEL } from '../helpers/shared.js';
 import { referenceCase } from './helpers.js';
 
@@ -54,7 +54,7 @@ describe('split steps give the whole batch gradient (tiny model, float64 referen
   });
 
   it('two worker threads over shared memory, reduced in thread order', async () => {
-    const pool = await TrainPool.create(layout, params, 2, B, T);
+    const pool = await trainPool(layout, params, 2, B, T);
     try {
       expect(pool.threadCount).toBe(2);
       pool.ids.set(ids);

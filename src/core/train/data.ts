@@ -239,6 +239,42 @@ export function parseCsv(text: string, file: string): string[][] {
   return rows;
 }
 
+/** A speaker of a CSV's conversations and how many conversations it speaks in. */
+export interface CsvSpeaker {
+  name: string;
+  conversations: number;
+}
+
+/**
+ * The speakers of a CSV's conversation column (the column with the most `Name: …` lines), in the
+ * order they first speak; names heard in fewer than a tenth of the conversations (a colon inside
+ * a wrapped turn) are left out. The page offers them as the bot's speaker.
+ */
+export function csvSpeakers(text: string, file: string): CsvSpeaker[] {
+  const rows = parseCsv(text.replace(/\r\n?/g, '\n'), file).slice(1);
+  const columns = Math.max(0, ...rows.map((r) => r.length));
+  let best: Map<string, number> = new Map();
+  let bestHeard = 0;
+  for (let c = 0; c < columns; c++) {
+    const speakers = new Map<string, number>(); // name → conversations, in order of first appearance
+    let heard = 0;
+    for (const r of rows) {
+      const names = new Set<string>();
+      for (const line of (r[c] ?? '').split('\n')) {
+        const m = SPEAKER_LINE.exec(line);
+        if (m) names.add(m[1]!.trim());
+      }
+      heard += names.size;
+      for (const name of names) speakers.set(name, (speakers.get(name) ?? 0) + 1);
+    }
+    if (heard > bestHeard) {
+      best = speakers;
+      bestHeard = heard;
+    }
+  }
+  return [...best].filter(([, n]) => n * 10 >= rows.length).map(([name, conversations]) => ({ name, conversations }));
+}
+
 export function parseCsvConversations(text: string, file: string, botSpeaker: string, range?: RowRange): ParsedData {
   const rows = parseCsv(text, file);
   if (rows.length < 2) throw new FormatError(file, 'rows', 'a header row and at least one conversation', `${rows.length} row(s)`);
@@ -403,4 +439,13 @@ export function dataReport(parsed: ParsedData, packed: Packed): DataReport {
     blocks: packed.n,
     skipped: parsed.skipped,
   };
+}
+
+/** The report as one line, as `tinytalk train` prints it and the page shows it. */
+export function describeReport(name: string, r: DataReport): string {
+  const skipped = Object.entries(r.skipped).map(([why, n]) => `${n} × ${why}`).join('; ');
+  return (
+    `${name}: ${r.samples} samples (${r.chatSamples} chats, ${r.storySamples} stories), ${r.tokens} tokens in ${r.blocks} sequences, ` +
+    `${(100 * r.lossShare).toFixed(1)}% carry loss; skipped: ${skipped || 'none'}`
+  );
 }

@@ -10,6 +10,16 @@ export function setCors(res: ServerResponse): void {
   res.setHeader('Access-Control-Max-Age', '86400');
 }
 
+/**
+ * Cross-origin isolation for the page: browsers give SharedArrayBuffer (the page's training
+ * threads) only to pages sent with these two headers. Everything the page loads comes from this
+ * server, so requiring CORP/CORS of its subresources costs it nothing.
+ */
+export function setIsolation(res: ServerResponse): void {
+  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+  res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });

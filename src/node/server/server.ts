@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { handleCompletion } from './completions.js';
 import { ApiError } from './errors.js';
-import { readJson, sendError, sendJson, setCors } from './http.js';
+import { readJson, sendError, sendJson, setCors, setIsolation } from './http.js';
 import { parseChatRequest, parseCompletionRequest } from './request.js';
 import { Scheduler } from './scheduler.js';
 import type { ServedModel } from './served-model.js';
@@ -48,6 +48,7 @@ export async function startServer(model: ServedModel, options: Partial<ServerOpt
       return apiRoute(req, res, method, path);
     }
     if ((method === 'GET' || method === 'HEAD') && opts.webDir !== undefined) {
+      setIsolation(res);
       return sendFile(res, pagePath(opts.webDir, path), method === 'HEAD');
     }
     throw new ApiError(404, `Unknown route: ${method} ${path}`, 'not_found_error', null, 'not_found');

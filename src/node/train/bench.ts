@@ -4,7 +4,7 @@ import { paramLayout, paramsFromWeights } from '../../core/train/params.js';
 import { ADAMW_DEFAULTS, adamw_update, adamwState, clipGradNorm } from '../../core/train/optim.js';
 import { mulberry32 } from '../../core/train/rng.js';
 import { loadModel } from '../load.js';
-import { TrainPool } from './pool.js';
+import { trainPool } from './pool.js';
 
 export interface BenchOptions {
   steps: number;
@@ -16,7 +16,7 @@ export interface BenchOptions {
 export async function benchmarkTraining(ref: string, o: BenchOptions) {
   const model = await loadModel(ref);
   const layout = paramLayout(model.config);
-  const pool = await TrainPool.create(layout, paramsFromWeights(layout, model.weights), o.threads, o.batch, o.seqLen);
+  const pool = await trainPool(layout, paramsFromWeights(layout, model.weights), o.threads, o.batch, o.seqLen);
   try {
     const rand = mulberry32(1);
     for (let i = 0; i < pool.ids.length; i++) pool.ids[i] = Math.floor(rand() * model.config.vocabSize);

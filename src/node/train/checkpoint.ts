@@ -9,35 +9,12 @@ import { hfCheckpointFiles } from '../../core/export/hf.js';
 import { parseSafetensors, writeSafetensors } from '../../core/formats/safetensors.js';
 import type { Model } from '../../core/neo/model.js';
 import { paramsFromSafetensors, paramsToTensors, weightsFromParams, type ParamLayout } from '../../core/train/params.js';
+import type { TrainingState } from '../../core/train/loop.js';
 import type { AdamWState } from '../../core/train/optim.js';
 import { readBytes, readText, writeFileAtomic } from '../files.js';
 
 export const STATE_FILE = 'training-state.json';
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
-
-/** Everything besides parameters and moments that makes a resumed run continue exactly. */
-export interface TrainingState {
-  version: 1;
-  step: number; // optimizer steps completed
-  totalSteps: number;
-  seed: number;
-  threads: number;
-  batch: number;
-  accum: number;
-  seqLen: number;
-  lr: number;
-  warmup: number;
-  minLr: number;
-  weightDecay: number;
-  clip: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  dataFingerprint: string;
-  valLossBefore: number;
-  trainTokens: number; // tokens processed so far
-  trainSeconds: number; // time spent in training steps so far
-}
 
 /** Where the latest checkpoint lives inside the output directory. */
 export function checkpointDir(out: string): string {

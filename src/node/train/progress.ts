@@ -1,24 +1,16 @@
 // What a training run shows on stderr: the data report, a progress bar (loss, tokens/s, time
 // left) and validation losses. Nothing is drawn when stderr is not a terminal.
 import cliProgress from 'cli-progress';
-import type { DataReport } from '../../core/train/data.js';
+import { describeReport } from '../../core/train/data.js';
 import type { TrainEvents } from './trainer.js';
-
-function describeData(name: string, r: DataReport): string {
-  const skipped = Object.entries(r.skipped).map(([why, n]) => `${n} × ${why}`).join('; ');
-  return (
-    `${name}: ${r.samples} samples (${r.chatSamples} chats, ${r.storySamples} stories), ${r.tokens} tokens in ${r.blocks} sequences, ` +
-    `${(100 * r.lossShare).toFixed(1)}% carry loss; skipped: ${skipped || 'none'}`
-  );
-}
 
 export function progressReporter(verbose: boolean): { events: TrainEvents; stop(): void } {
   const say = (s: string) => process.stderr.write(`${s}\n`);
   let bar: cliProgress.SingleBar | undefined;
   const events: TrainEvents = {
     data(d) {
-      say(describeData('train', d.trainReport));
-      say(describeData('validation', d.valReport));
+      say(describeReport('train', d.trainReport));
+      say(describeReport('validation', d.valReport));
     },
     validation(step, loss) {
       if (verbose && !bar) say(`step ${step}: validation loss ${loss.toFixed(4)}`);

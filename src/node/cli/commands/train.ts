@@ -1,6 +1,7 @@
 // `tinytalk train`: fine-tune a model on dialogues (loss on the bot's replies only), on the CPU.
 import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
+import { TRAIN_DEFAULTS as D } from '../../../core/train/loop.js';
 import type { TrainOptions } from '../../train/trainer.js';
 import { decimal, DEFAULT_MODEL, integer, rowRange } from '../options.js';
 
@@ -30,22 +31,22 @@ export function register(program: Command): void {
     .option('--bot-speaker <name>', 'CSV: the speaker whose lines are the bot', 'User 2')
     .option('--out <dir>', 'output directory: model/ checkpoint, metrics.jsonl, loss-curve.svg')
     .option('--steps <n>', 'optimizer steps (default: from --epochs); with --resume, a larger number trains a run further', integer(1))
-    .option('--epochs <n>', 'passes over the training blocks when --steps is not given', decimal(0), 2)
-    .option('--lr <lr>', 'peak learning rate', decimal(0), 5e-4)
-    .option('--batch <n>', 'sequences per micro-batch', integer(1), 8)
-    .option('--accum <n>', 'micro-batches per optimizer step (gradient accumulation)', integer(1), 1)
-    .option('--seq-len <n>', 'tokens per sequence', integer(2), 256)
+    .option('--epochs <n>', 'passes over the training blocks when --steps is not given', decimal(0), D.epochs)
+    .option('--lr <lr>', 'peak learning rate', decimal(0), D.lr)
+    .option('--batch <n>', 'sequences per micro-batch', integer(1), D.batch)
+    .option('--accum <n>', 'micro-batches per optimizer step (gradient accumulation)', integer(1), D.accum)
+    .option('--seq-len <n>', 'tokens per sequence', integer(2), D.seqLen)
     .option('--threads <n>', 'training threads', integer(1), Math.max(1, availableParallelism()))
     .option('--resume', 'continue the run in --out exactly where it stopped')
     .option('--force', 'replace a run already in --out, and existing --export-firmware/--export-gguf files')
-    .option('--seed <n>', 'seed for the data order (and --from-scratch weights)', integer(0), 1234)
+    .option('--seed <n>', 'seed for the data order (and --from-scratch weights)', integer(0), D.seed)
     .option('--warmup <n>', 'warm-up steps (default: 200, or a tenth of runs under 2,000 steps)', integer(0))
-    .option('--weight-decay <wd>', 'AdamW decoupled weight decay', decimal(0), 0.01)
-    .option('--clip <norm>', 'gradient-norm clipping', decimal(0), 1.0)
-    .option('--val-every <n>', 'validation loss every n steps', integer(1), 50)
-    .option('--save-every <n>', 'checkpoint every n steps', integer(1), 100)
-    .option('--val-fraction <f>', 'share of samples held out when no --val-data', decimal(0.001), 0.05)
-    .option('--val-blocks <n>', 'most validation sequences evaluated', integer(1), 64)
+    .option('--weight-decay <wd>', 'AdamW decoupled weight decay', decimal(0), D.weightDecay)
+    .option('--clip <norm>', 'gradient-norm clipping', decimal(0), D.clip)
+    .option('--val-every <n>', 'validation loss every n steps', integer(1), D.valEvery)
+    .option('--save-every <n>', 'checkpoint every n steps', integer(1), D.saveEvery)
+    .option('--val-fraction <f>', 'share of samples held out when no --val-data', decimal(0.001), D.valFraction)
+    .option('--val-blocks <n>', 'most validation sequences evaluated', integer(1), D.valBlocks)
     .option('--from-scratch', "start from random weights of the model's config (keeps its tokenizer)")
     .option('--export-firmware <dir>', 'at the end, write the firmware blobs (Q4 model + tokenizer) into dir')
     .option('--export-gguf <file>', 'at the end, write a GGUF file')
