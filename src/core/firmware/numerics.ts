@@ -81,8 +81,18 @@ function q4Rows2(y: Float32Array, yo: number, x: Float32Array, xo: number, w: Q4
 
 const EPS = fr(1e-5);
 
-/** LayerNorm of x[o..o+n) into out[o..o+n) (3.6): sequential sums, float divisions by n. */
-export function firmwareLayerNorm(out: Float32Array, x: Float32Array, o: number, norm: LayerNormWeights): void {
+/** c + a × b in float32 with two roundings (the v3 engine's fused builds round once instead). */
+export function mulAdd(a: number, b: number, c: number): number {
+  return fr(c + fr(a * b));
+}
+
+/**
+ * LayerNorm of x[o..o+n) into out[o..o+n) (3.6): sequential sums, float divisions by n; `add` is
+ * the build's multiply-add (the v3 engine's fused builds pass a fused one).
+ */
+export function firmwareLayerNorm(
+  out: Float32Array, x: Float32Array, o: number, norm: LayerNormWeights, add: (a: number, b: number, c: number) => number = mulAdd,
+): void {
   const { weight, bias } = norm;
   const n = weight.length;
   let sum = 0;
@@ -91,10 +101,10 @@ export function firmwareLayerNorm(out: Float32Array, x: Float32Array, o: number,
   let sq = 0;
   for (let i = 0; i < n; i++) {
     const d = fr(x[o + i]! - mean);
-    sq = fr(sq + fr(d * d));
+    sq = add(d, d, sq);
   }
   const inv = fr(1 / fr(Math.sqrt(fr(fr(sq / n) + EPS))));
-  for (let i = 0; i < n; i++) out[o + i] = fr(fr(weight[i]! * fr(fr(x[o + i]! - mean) * inv)) + bias[i]!);
+  for (let i = 0; i < n; i++) out[o + i] = add(weight[i]!, fr(fr(x[o + i]! - mean) * inv), bias[i]!);
 }
 
 const C1 = fr(0.7978845608);

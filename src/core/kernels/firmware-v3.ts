@@ -6,7 +6,8 @@
 // activations and caches are used in place.
 import { halfTable } from '../bytes/halfs.js';
 import { QBLOCK, type Q4Matrix } from '../neo/tensor.js';
-import { kernelArray, offsetOf, wasmKernels, type KernelMemory } from './wasm.js';
+import { attendOnKernels } from './firmware-attention.js';
+import { kernelArray, KernelScratch, offsetOf, wasmKernels, type KernelMemory } from './wasm.js';
 
 interface Arranged {
   /** (groups, blocks, 4) float32 scales. */
@@ -17,9 +18,7 @@ interface Arranged {
 
 const arranged = new WeakMap<Q4Matrix, Arranged>();
 /** Outputs that are not in the kernel memory pass through this. */
-let yBuf: Float32Array | null = null;
-/** The scores of every head, (H, span rounded up to 4), reused across calls. */
-let attBuf: Float32Array | null = null;
+const yScratch = new KernelScratch(Float32Array, 16384);
 
 function arrange(k: KernelMemory, w: Q4Matrix): Arranged {
   const nb = w.cols / QBLOCK;
@@ -78,14 +77,11 @@ export function firmwareV3Matvec(y: Float32Array, x: Q8Rows, w: Q4Matrix, n: num
   if (!k || !at) return false;
   let a = arranged.get(w);
   if (!a) arranged.set(w, (a = arrange(k, w)));
-  let yAt = offsetOf(k, y);
   const len = n * w.rows;
-  if (yAt === undefined) {
-    if (!yBuf || yBuf.length < len) yBuf = kernelArray(k, Math.max(len, 16384));
-    yAt = offsetOf(k, yBuf)!;
-  }
-  k.kernels.firmwareV3Matvec(yAt, at[0], at[1], at[2], offsetOf(k, a.scales)!, offsetOf(k, a.nibbles)!, n, w.rows, w.cols, fused ? 1 : 0);
-  if (offsetOf(k, y) === undefined) y.set(yBuf!.subarray(0, len));
+  const inPlace = offsetOf(k, y) !== undefined;
+  const out = inPlace ? y : yScratch.get(k, len);
+  k.kernels.firmwareV3Matvec(offsetOf(k, out)!, at[0], at[1], at[2], offsetOf(k, a.scales)!, offsetOf(k, a.nibbles)!, n, w.rows, w.cols, fused ? 1 : 0);
+  if (!inPlace) y.set(out.subarray(0, len));
   return true;
 }
 
@@ -101,30 +97,18 @@ export interface Int4KV {
  * Attention of one query row, every head, over `span` slots of a cache from slot `first` (one
  * layer's slots 0..slot): out[o..o+D) from q[o..o+D), softmax(att, offset, n) applied to each
  * head's scores in between (it emulates glibc's expf exactly, in JavaScript); fused: with fused
- * multiply-adds. Returns false,
- * writing nothing, where the kernels are off, the memory is not shared, an array lies outside
- * it or the head size is not a multiple of 8 (the caller then runs its scalar code).
+ * multiply-adds. Returns false, writing nothing, where the kernels are off, the memory is not
+ * shared, an array lies outside it or the head size is not a multiple of 8 (the caller then runs
+ * its scalar code).
  */
 export function firmwareV3Attention(
   out: Float32Array, q: Float32Array, o: number, cache: Int4KV, first: number, span: number, D: number, hs: number,
   softmax: (att: Float32Array, offset: number, n: number) => void, fused: boolean,
 ): boolean {
-  const k = wasmKernels();
-  if (!k?.shared || hs % 8 !== 0) return false;
-  const outAt = offsetOf(k, out), qAt = offsetOf(k, q);
-  const kAt = offsetOf(k, cache.k), vAt = offsetOf(k, cache.v);
-  const ksAt = offsetOf(k, cache.kScale), vsAt = offsetOf(k, cache.vScale);
-  if (outAt === undefined || qAt === undefined || kAt === undefined || vAt === undefined || ksAt === undefined || vsAt === undefined) {
-    return false;
-  }
-  const H = D / hs;
-  const stride = (span + 3) & ~3;
-  if (!attBuf || attBuf.length < H * stride) attBuf = kernelArray(k, Math.max(H * stride, 4096));
-  const att = attBuf;
-  const attAt = offsetOf(k, att)!;
-  const codes = (first * D) / 2, scales = (4 * first * D) / QBLOCK;
-  k.kernels.firmwareV3Scores(attAt, qAt + 4 * o, kAt + codes, ksAt + scales, span, D, hs, fused ? 1 : 0);
-  for (let h = 0; h < H; h++) softmax(att, h * stride, span);
-  k.kernels.firmwareV3Values(outAt + 4 * o, attAt, vAt + codes, vsAt + scales, span, D, hs, fused ? 1 : 0);
-  return true;
+  const f = fused ? 1 : 0;
+  return attendOnKernels(
+    out, q, o, cache, (first * D) / 2, (4 * first * D) / QBLOCK, span, D, hs, softmax,
+    (k, at) => k.kernels.firmwareV3Scores(at.att, at.q, at.k, at.kScale, span, D, hs, f),
+    (k, at) => k.kernels.firmwareV3Values(at.out, at.att, at.v, at.vScale, span, D, hs, f),
+  );
 }

@@ -6,19 +6,13 @@
 import { f32ToBf16, bf16ToF32, halfTable } from '../../bytes/halfs.js';
 import { firmwareV3Matvec, firmwareV3Quantize, type Q8Rows } from '../../kernels/firmware-v3.js';
 import { QBLOCK, type Q4Matrix } from '../../neo/tensor.js';
-import type { LayerNormWeights } from '../../neo/weights.js';
 import { tanhf } from '../libm.js';
-import { firmwareGelu, firmwareLayerNorm, quantizeRow, roundHalfEven } from '../numerics.js';
+import { firmwareGelu, mulAdd, quantizeRow, roundHalfEven } from '../numerics.js';
 import { fmaf } from './fmaf.js';
 
 const fr = Math.fround;
 
-/** c + a × b in float32: two roundings (the host build), or one (fused). */
-function mulAdd(a: number, b: number, c: number): number {
-  return fr(c + fr(a * b));
-}
-
-/** The multiply-add of the build being reproduced. */
+/** The multiply-add of the build being reproduced: two roundings (the host build), or one (fused). */
 export const madd = (fused: boolean): ((a: number, b: number, c: number) => number) => (fused ? fmaf : mulAdd);
 
 /**
@@ -91,28 +85,6 @@ export function quantizeKvRow(codes: Uint8Array, co: number, scales: Float32Arra
       codes[co + g * 16 + i / 2] = (lo + 8) | ((hi + 8) << 4);
     }
   }
-}
-
-const EPS = fr(1e-5);
-
-/** Layer norm of x[o..o+n) into out (the v2 engine's, or with its two multiply-adds fused). */
-export function layerNorm(out: Float32Array, x: Float32Array, o: number, norm: LayerNormWeights, fused: boolean): void {
-  if (!fused) {
-    firmwareLayerNorm(out, x, o, norm);
-    return;
-  }
-  const { weight: g, bias: b } = norm;
-  const n = g.length;
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum = fr(sum + x[o + i]!);
-  const mean = fr(sum / n);
-  let sq = 0;
-  for (let i = 0; i < n; i++) {
-    const d = fr(x[o + i]! - mean);
-    sq = fmaf(d, d, sq);
-  }
-  const inv = fr(1 / fr(Math.sqrt(fr(fr(sq / n) + EPS))));
-  for (let i = 0; i < n; i++) out[o + i] = fmaf(g[i]!, fr(fr(x[o + i]! - mean) * inv), b[i]!);
 }
 
 const C1 = fr(0.7978845608);
