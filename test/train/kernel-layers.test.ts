@@ -132,7 +132,7 @@ describe('training kernels against the plain-JS layer functions', () => {
     const scored: number[] = [];
     for (let t = 0; t + 1 < used; t++) if (labels[t + 1] !== -100) scored.push(t);
     scored.forEach((t, r) => (rows.set(lnf.subarray(t * D, (t + 1) * D), r * D), (ti[r] = labels[t + 1]!)));
-    const { k, ins: [kw, kr, kt], outs: [cT, g, losses64, scratch, grow, gw] } = arena([wte, rows, new Float32Array(R)], [D * R, V * R, 2 * R, 3 * R, R * D, V * D]);
+    const { k, ins: [kw, kr, kt], outs: [cT, g, losses64, scratch, grow, gw] } = arena([wte, rows, new Float32Array(R)], [D * R, V * R, 2 * R, 4 * R, R * D, V * D]);
     new Int32Array(kt!.buffer, kt!.byteOffset, R).set(ti); // int32 targets, −1 for padding
     k.transpose(at(cT!), at(kr!), R, D);
     k.gemm(at(g!), at(kw!), at(cT!), 0, V, R, D, D, 1, R, R, 0);

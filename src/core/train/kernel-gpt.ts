@@ -89,7 +89,7 @@ export class KernelGpt {
     f(V * CHUNK, (v) => (this.logits = v));
     arena.reserve(CHUNK, Int32Array, (v) => (this.targets = v));
     arena.reserve(CHUNK, Float64Array, (v) => (this.losses = v));
-    f(3 * CHUNK, (v) => (this.ceScratch = v));
+    f(4 * CHUNK, (v) => (this.ceScratch = v));
     this.k = arena.build().kernels;
     this.positions = new Int32Array(BT);
   }

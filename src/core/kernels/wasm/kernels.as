@@ -698,9 +698,19 @@ function lnPos(x: f64): f64 {
 // a + 4·(m·sam + k·sak), so A may be a matrix or its transpose; B and C are row-major with row
 // strides ldb and ldc floats. Outer-product micro-kernel as XNNPACK's f32 gemm wasmsimd
 // "loadsplat": per k, two vectors of 8 B columns and 4 splatted A values feed 4×8 accumulators
-// (8 vectors live, no horizontal sums). Column blocks outside, row blocks inside, so the K×8
-// strip of B stays in L1 while A streams.
+// (8 vectors live, no horizontal sums). K is taken in blocks of GEMM_KC (C accumulates from the
+// second block on), then column blocks of 8, then row blocks of 4: the KC×8 strip of B stays in
+// L1 and the KC columns of A in L2 while they are reused.
+const GEMM_KC: i32 = 256;
+
 export function gemm(c: usize, a: usize, b: usize, bias: usize, M: i32, N: i32, K: i32, sam: i32, sak: i32, ldb: i32, ldc: i32, accumulate: i32): void {
+  for (let k0 = 0; k0 < K || k0 == 0; k0 += GEMM_KC) {
+    const kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
+    gemmBlock(c, a + ((<usize>k0 * sak) << 2), b + ((<usize>k0 * ldb) << 2), k0 == 0 ? bias : 0, M, N, kc, sam, sak, ldb, ldc, k0 == 0 ? accumulate : 1);
+  }
+}
+
+function gemmBlock(c: usize, a: usize, b: usize, bias: usize, M: i32, N: i32, K: i32, sam: i32, sak: i32, ldb: i32, ldc: i32, accumulate: i32): void {
   const am = <usize>sam << 2, ak = <usize>sak << 2, bk = <usize>ldb << 2, cm = <usize>ldc << 2;
   let n = 0;
   for (; n + 8 <= N; n += 8) {
@@ -1017,39 +1027,43 @@ export function attentionBackward(dq: usize, dk: usize, dv: usize, dout: usize, 
  * Cross-entropy of R scored positions over V classes, in place: g (V, R) holds the logits
  * transposed (one position per column) and becomes dlogits = (softmax − onehot) · lossScale.
  * targets (R) int32, −1 for a padding column (its column becomes 0); losses (R) float64.
- * R is a multiple of 4. scratch: R float32 maxima + R float64 sums.
+ * R is a multiple of 4. scratch: 4·R floats (maxima, float64 sums, the targets' logits).
  */
 export function crossEntropy(g: usize, targets: usize, losses: usize, V: i32, R: i32, lossScale: f32, scratch: usize): void {
   const rowBytes = <usize>R << 2;
-  const mx = scratch, sums = scratch + rowBytes;
+  const mx = scratch, sums = scratch + rowBytes, picked = sums + (rowBytes << 1);
   for (let r: usize = 0; r < rowBytes; r += 16) v128.store(mx + r, f32x4.splat(-Infinity));
   memory.fill(sums, 0, rowBytes << 1);
   for (let v = 0; v < V; v++) {
     const gr = g + <usize>v * rowBytes;
     for (let r: usize = 0; r < rowBytes; r += 16) v128.store(mx + r, f32x4.max(v128.load(mx + r), v128.load(gr + r)));
   }
+  for (let r = 0; r < R; r++) {
+    const t = load<i32>(targets + (<usize>r << 2));
+    store<f32>(picked + (<usize>r << 2), t < 0 ? 0 : load<f32>(g + ((<usize>t * R + r) << 2)));
+  }
   for (let v = 0; v < V; v++) {
     const gr = g + <usize>v * rowBytes;
     for (let r: usize = 0; r < rowBytes; r += 16) {
       const e = expNeg4(f32x4.sub(v128.load(gr + r), v128.load(mx + r)));
+      v128.store(gr + r, e);
       const s = sums + (r << 1);
       v128.store(s, f64x2.add(v128.load(s), f64x2.promote_low_f32x4(e)));
       v128.store(s, f64x2.add(v128.load(s, 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(e, e, 2, 3, 2, 3))), 16);
     }
   }
+  // loss = max + ln Σ e − the target's logit; then each column's factor lossScale / Σ e (0 for a
+  // padding column) into mx
   for (let r = 0; r < R; r++) {
     const t = load<i32>(targets + (<usize>r << 2));
-    const z = <f64>load<f32>(mx + (<usize>r << 2)) + lnPos(load<f64>(sums + (<usize>r << 3)));
-    store<f64>(losses + (<usize>r << 3), t < 0 ? 0 : z - <f64>load<f32>(g + ((<usize>t * R + r) << 2)));
-    // the column's log-sum-exp, or +Inf so that a padding column's weights become 0
-    store<f32>(mx + (<usize>r << 2), t < 0 ? Infinity : <f32>z);
+    const sum = load<f64>(sums + (<usize>r << 3));
+    const z = <f64>load<f32>(mx + (<usize>r << 2)) + lnPos(sum);
+    store<f64>(losses + (<usize>r << 3), t < 0 ? 0 : z - <f64>load<f32>(picked + (<usize>r << 2)));
+    store<f32>(mx + (<usize>r << 2), t < 0 ? 0 : <f32>(<f64>lossScale / sum));
   }
-  const sc = f32x4.splat(lossScale);
   for (let v = 0; v < V; v++) {
     const gr = g + <usize>v * rowBytes;
-    for (let r: usize = 0; r < rowBytes; r += 16) {
-      v128.store(gr + r, f32x4.mul(expNeg4(f32x4.sub(v128.load(gr + r), v128.load(mx + r))), sc));
-    }
+    for (let r: usize = 0; r < rowBytes; r += 16) v128.store(gr + r, f32x4.mul(v128.load(gr + r), v128.load(mx + r)));
   }
   for (let r = 0; r < R; r++) {
     const t = load<i32>(targets + (<usize>r << 2));
