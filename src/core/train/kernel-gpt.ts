@@ -31,10 +31,10 @@ interface LayerBuffers {
   projT: F32; // (F,D)
 }
 
-/** True where the kernel trainer can run this model: SIMD available, widths multiples of 8. */
+/** True where the kernel trainer can run this model: SIMD available, widths multiples of 8, head size of 4. */
 export function kernelTrainerSupports(layout: ParamLayout): boolean {
   const { hiddenSize: D, intermediateSize: F, numHeads: NH } = layout.config;
-  return trainKernelsAvailable() && D % 8 === 0 && F % 8 === 0 && D % NH === 0;
+  return trainKernelsAvailable() && D % 8 === 0 && F % 8 === 0 && D % NH === 0 && (D / NH) % 4 === 0;
 }
 
 export class KernelGpt {

@@ -906,25 +906,37 @@ function headColumns(xt: usize, x: usize, T: i32, T4: i32, D: i32, h: i32, hs: i
   }
 }
 
-// scores[j] = scale · q · k_j for the keys j0 ≤ j ≤ i in groups of four (lanes past i: garbage).
-@inline function headScores(s: usize, q: usize, kt: usize, j0: i32, i: i32, T4: i32, hs: i32, scale: f32): void {
-  for (let j = j0; j <= i; j += 4) {
-    let acc = f32x4.splat(0);
-    for (let c = 0; c < hs; c++) acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(q + (<usize>c << 2)), v128.load(kt + ((<usize>c * T4 + j) << 2))));
-    v128.store(s + (<usize>j << 2), f32x4.mul(acc, f32x4.splat(scale)));
+// s[j] = Σ_c x_c · yt[c][j] for the keys j0 ≤ j ≤ i in groups of four (lanes past i: garbage),
+// channels four at a time: each pass keeps four splatted x_c and reads s once. hs: a multiple of 4.
+function headDots(s: usize, x: usize, yt: usize, j0: i32, i: i32, T4: i32, hs: i32, scale: f32): void {
+  const plane = <usize>T4 << 2;
+  for (let c = 0; c < hs; c += 4) {
+    const xc = x + (<usize>c << 2);
+    const x0 = f32x4.splat(load<f32>(xc) * scale), x1 = f32x4.splat(load<f32>(xc, 4) * scale);
+    const x2 = f32x4.splat(load<f32>(xc, 8) * scale), x3 = f32x4.splat(load<f32>(xc, 12) * scale);
+    const y0 = yt + <usize>c * plane;
+    for (let j = j0; j <= i; j += 4) {
+      const jb = <usize>j << 2;
+      let acc = c == 0 ? f32x4.splat(0) : v128.load(s + jb);
+      acc = f32x4.add(acc, f32x4.add(f32x4.mul(x0, v128.load(y0 + jb)), f32x4.mul(x1, v128.load(y0 + plane + jb))));
+      acc = f32x4.add(acc, f32x4.add(f32x4.mul(x2, v128.load(y0 + 2 * plane + jb)), f32x4.mul(x3, v128.load(y0 + 3 * plane + jb))));
+      v128.store(s + jb, acc);
+    }
   }
 }
 
 /**
  * Causal attention of B sequences of T tokens: out (B,T,D) = softmax(scale · q·kᵀ) v per head
- * (hs floats each), keys i − window < j ≤ i (window 0: all j ≤ i). lse (B,NH,T) keeps each row's
- * log-sum-exp so the backward pass recomputes the weights instead of storing (B,NH,T,T).
- * scratch: (2·hs + 1)·T4 floats, T4 = T rounded up to 4, plus 4.
+ * (hs floats each, a multiple of 4), keys i − window < j ≤ i (window 0: all j ≤ i). lse (B,NH,T)
+ * keeps each row's log-sum-exp so the backward pass recomputes the weights instead of storing
+ * (B,NH,T,T). Keys run along the lanes: each head's keys and values are first transposed to
+ * (hs, T4). scratch: (2·hs + 1)·T4 floats, T4 = T rounded up to 4, plus 4.
  */
 export function attentionForward(out: usize, lse: usize, q: usize, k: usize, v: usize, B: i32, T: i32, D: i32, NH: i32, window: i32, scale: f32, scratch: usize): void {
   const hs = D / NH;
   const T4 = ((T + 3) & ~3) + 4; // a group of four keys starting at any j ≤ T − 1 stays inside a row
-  const kt = scratch, vt = kt + ((<usize>hs * T4) << 2), s = vt + ((<usize>hs * T4) << 2);
+  const plane = <usize>T4 << 2;
+  const kt = scratch, vt = kt + <usize>hs * plane, s = vt + <usize>hs * plane;
   for (let b = 0; b < B; b++) {
     const base = (<usize>b * T * D) << 2;
     for (let h = 0; h < NH; h++) {
@@ -932,12 +944,11 @@ export function attentionForward(out: usize, lse: usize, q: usize, k: usize, v: 
       headColumns(vt, v + base, T, T4, D, h, hs);
       for (let i = 0; i < T; i++) {
         const lo = window > 0 && i - window + 1 > 0 ? i - window + 1 : 0;
-        const qi = q + base + ((<usize>i * D + h * hs) << 2);
-        headScores(s, qi, kt, lo, i, T4, hs, scale);
+        const row = (<usize>i * D + h * hs) << 2;
+        headDots(s, q + base + row, kt, lo, i, T4, hs, scale);
         let mx = f32x4.splat(-Infinity);
         for (let j = lo; j <= i; j += 4) {
-          const m = keyMask(j, i);
-          mx = f32x4.max(mx, v128.bitselect(v128.load(s + (<usize>j << 2)), f32x4.splat(-Infinity), m));
+          mx = f32x4.max(mx, v128.bitselect(v128.load(s + (<usize>j << 2)), f32x4.splat(-Infinity), keyMask(j, i)));
         }
         const mxs = Mathf.max(Mathf.max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1)), Mathf.max(f32x4.extract_lane(mx, 2), f32x4.extract_lane(mx, 3)));
         let sum = f32x4.splat(0);
@@ -949,12 +960,19 @@ export function attentionForward(out: usize, lse: usize, q: usize, k: usize, v: 
         const total = hsum(sum);
         store<f32>(lse + ((<usize>(b * NH + h) * T + i) << 2), <f32>(<f64>mxs + lnPos(<f64>total)));
         const inv: f32 = 1 / total;
-        const o = out + base + ((<usize>i * D + h * hs) << 2);
-        for (let c = 0; c < hs; c++) {
-          const vr = vt + ((<usize>c * T4) << 2);
-          let acc = f32x4.splat(0);
-          for (let j = lo; j <= i; j += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(s + (<usize>j << 2)), v128.load(vr + (<usize>j << 2))));
-          store<f32>(o + (<usize>c << 2), hsum(acc) * inv);
+        const o = out + base + row;
+        for (let c = 0; c < hs; c += 4) {
+          const v0 = vt + <usize>c * plane;
+          let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+          for (let j = lo; j <= i; j += 4) {
+            const jb = <usize>j << 2;
+            const e = v128.load(s + jb);
+            a0 = f32x4.add(a0, f32x4.mul(e, v128.load(v0 + jb)));
+            a1 = f32x4.add(a1, f32x4.mul(e, v128.load(v0 + plane + jb)));
+            a2 = f32x4.add(a2, f32x4.mul(e, v128.load(v0 + 2 * plane + jb)));
+            a3 = f32x4.add(a3, f32x4.mul(e, v128.load(v0 + 3 * plane + jb)));
+          }
+          v128.store(o + (<usize>c << 2), f32x4.mul(hsum4(a0, a1, a2, a3), f32x4.splat(inv)));
         }
       }
     }
@@ -967,56 +985,70 @@ export function attentionForward(out: usize, lse: usize, q: usize, k: usize, v: 
  */
 export function attentionBackward(dq: usize, dk: usize, dv: usize, dout: usize, q: usize, k: usize, v: usize, lse: usize, B: i32, T: i32, D: i32, NH: i32, window: i32, scale: f32, scratch: usize): void {
   const hs = D / NH;
-  const T4 = ((T + 3) & ~3) + 4; // a group of four keys starting at any j ≤ T − 1 stays inside a row
-  const plane = (<usize>hs * T4) << 2;
-  const kt = scratch, vt = kt + plane, dkt = vt + plane, dvt = dkt + plane;
-  const p = dvt + plane, dp = p + ((<usize>T4) << 2);
+  const T4 = ((T + 3) & ~3) + 4;
+  const plane = <usize>T4 << 2;
+  const kt = scratch, vt = kt + <usize>hs * plane, dkt = vt + <usize>hs * plane, dvt = dkt + <usize>hs * plane;
+  const p = dvt + <usize>hs * plane, dp = p + plane;
   for (let b = 0; b < B; b++) {
     const base = (<usize>b * T * D) << 2;
     for (let h = 0; h < NH; h++) {
       headColumns(kt, k + base, T, T4, D, h, hs);
       headColumns(vt, v + base, T, T4, D, h, hs);
-      memory.fill(dkt, 0, plane << 1); // dkt and dvt
+      memory.fill(dkt, 0, <usize>(2 * hs) * plane); // dkt and dvt
       for (let i = 0; i < T; i++) {
         const lo = window > 0 && i - window + 1 > 0 ? i - window + 1 : 0;
         const row = (<usize>i * D + h * hs) << 2;
         const qi = q + base + row, doi = dout + base + row;
-        headScores(p, qi, kt, lo, i, T4, hs, scale);
+        // the weights p_j again, and dp_j = dout · v_j
+        headDots(p, qi, kt, lo, i, T4, hs, scale);
+        headDots(dp, doi, vt, lo, i, T4, hs, 1);
         const z = f32x4.splat(load<f32>(lse + ((<usize>(b * NH + h) * T + i) << 2)));
         let dot = f32x4.splat(0);
         for (let j = lo; j <= i; j += 4) {
-          const pj = v128.and(expNeg4(f32x4.sub(v128.load(p + (<usize>j << 2)), z)), keyMask(j, i));
-          let d = f32x4.splat(0);
-          for (let c = 0; c < hs; c++) d = f32x4.add(d, f32x4.mul(v128.load32_splat(doi + (<usize>c << 2)), v128.load(vt + ((<usize>c * T4 + j) << 2))));
-          v128.store(p + (<usize>j << 2), pj);
-          v128.store(dp + (<usize>j << 2), d);
-          dot = f32x4.add(dot, f32x4.mul(pj, d));
+          const jb = <usize>j << 2;
+          const pj = v128.and(expNeg4(f32x4.sub(v128.load(p + jb), z)), keyMask(j, i));
+          v128.store(p + jb, pj);
+          dot = f32x4.add(dot, f32x4.mul(pj, v128.load(dp + jb)));
         }
+        // through the softmax: ds_j = p_j (dp_j − Σ p·dp) · scale, into dp
         const dots = f32x4.splat(hsum(dot));
+        const sv = f32x4.splat(scale);
         for (let j = lo; j <= i; j += 4) {
-          const pj = v128.load(p + (<usize>j << 2));
-          v128.store(dp + (<usize>j << 2), f32x4.mul(f32x4.mul(pj, f32x4.sub(v128.load(dp + (<usize>j << 2)), dots)), f32x4.splat(scale)));
+          const jb = <usize>j << 2;
+          v128.store(dp + jb, f32x4.mul(f32x4.mul(v128.load(p + jb), f32x4.sub(v128.load(dp + jb), dots)), sv));
         }
-        for (let c = 0; c < hs; c++) {
-          const off = (<usize>c * T4) << 2;
-          const qc = v128.load32_splat(qi + (<usize>c << 2)), dc = v128.load32_splat(doi + (<usize>c << 2));
-          let acc = f32x4.splat(0);
+        // dq_c = Σ_j ds_j k_j[c]; dk_j += ds_j q; dv_j += p_j dout; four channels a pass
+        for (let c = 0; c < hs; c += 4) {
+          const o = <usize>c * plane;
+          const qc = qi + (<usize>c << 2), dc = doi + (<usize>c << 2);
+          const q0 = f32x4.splat(load<f32>(qc)), q1 = f32x4.splat(load<f32>(qc, 4)), q2 = f32x4.splat(load<f32>(qc, 8)), q3 = f32x4.splat(load<f32>(qc, 12));
+          let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
           for (let j = lo; j <= i; j += 4) {
             const jb = <usize>j << 2;
-            const ds = v128.load(dp + jb);
-            acc = f32x4.add(acc, f32x4.mul(ds, v128.load(kt + off + jb)));
-            v128.store(dkt + off + jb, f32x4.add(v128.load(dkt + off + jb), f32x4.mul(ds, qc)));
-            v128.store(dvt + off + jb, f32x4.add(v128.load(dvt + off + jb), f32x4.mul(v128.load(p + jb), dc)));
+            const ds = v128.load(dp + jb), pj = v128.load(p + jb);
+            const k0 = kt + o + jb, g0 = dkt + o + jb, w0 = dvt + o + jb;
+            a0 = f32x4.add(a0, f32x4.mul(ds, v128.load(k0)));
+            a1 = f32x4.add(a1, f32x4.mul(ds, v128.load(k0 + plane)));
+            a2 = f32x4.add(a2, f32x4.mul(ds, v128.load(k0 + 2 * plane)));
+            a3 = f32x4.add(a3, f32x4.mul(ds, v128.load(k0 + 3 * plane)));
+            v128.store(g0, f32x4.add(v128.load(g0), f32x4.mul(ds, q0)));
+            v128.store(g0 + plane, f32x4.add(v128.load(g0 + plane), f32x4.mul(ds, q1)));
+            v128.store(g0 + 2 * plane, f32x4.add(v128.load(g0 + 2 * plane), f32x4.mul(ds, q2)));
+            v128.store(g0 + 3 * plane, f32x4.add(v128.load(g0 + 3 * plane), f32x4.mul(ds, q3)));
+            v128.store(w0, f32x4.add(v128.load(w0), f32x4.mul(pj, v128.load32_splat(dc))));
+            v128.store(w0 + plane, f32x4.add(v128.load(w0 + plane), f32x4.mul(pj, v128.load32_splat(dc + 4))));
+            v128.store(w0 + 2 * plane, f32x4.add(v128.load(w0 + 2 * plane), f32x4.mul(pj, v128.load32_splat(dc + 8))));
+            v128.store(w0 + 3 * plane, f32x4.add(v128.load(w0 + 3 * plane), f32x4.mul(pj, v128.load32_splat(dc + 12))));
           }
-          store<f32>(dq + base + row + (<usize>c << 2), hsum(acc));
+          v128.store(dq + base + row + (<usize>c << 2), hsum4(a0, a1, a2, a3));
         }
       }
       for (let c = 0; c < hs; c++) {
-        const off = (<usize>c * T4) << 2;
+        const o = <usize>c * plane;
         const col = base + ((<usize>h * hs + c) << 2);
         for (let j = 0; j < T; j++) {
-          store<f32>(dk + col + ((<usize>j * D) << 2), load<f32>(dkt + off + (<usize>j << 2)));
-          store<f32>(dv + col + ((<usize>j * D) << 2), load<f32>(dvt + off + (<usize>j << 2)));
+          store<f32>(dk + col + ((<usize>j * D) << 2), load<f32>(dkt + o + (<usize>j << 2)));
+          store<f32>(dv + col + ((<usize>j * D) << 2), load<f32>(dvt + o + (<usize>j << 2)));
         }
       }
     }
