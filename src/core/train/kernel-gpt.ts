@@ -37,6 +37,11 @@ export function kernelTrainerSupports(layout: ParamLayout): boolean {
   return trainKernelsAvailable() && D % 8 === 0 && F % 8 === 0 && D % NH === 0 && (D / NH) % 4 === 0;
 }
 
+/** Row `to` of dst = row `from` of src (rows of D floats; no view objects in the per-position loop). */
+function copyRow(dst: F32, to: number, src: F32, from: number, D: number): void {
+  for (let i = 0; i < D; i++) dst[to * D + i] = src[from * D + i]!;
+}
+
 export class KernelGpt {
   /** Parameters (copy yours in with loadParams) and the gradient the passes add to. */
   params!: F32;
@@ -187,7 +192,7 @@ export class KernelGpt {
       for (let r = 0; r < CHUNK; r++) {
         if (r < n) {
           const pos = this.positions[c0 + r]!;
-          this.cRows.set(this.lnf.subarray(pos * D, (pos + 1) * D), r * D);
+          copyRow(this.cRows, r, this.lnf, pos, D);
           this.targets[r] = labels[pos + 1]!;
         } else {
           this.cRows.fill(0, r * D, (r + 1) * D);
@@ -203,10 +208,7 @@ export class KernelGpt {
       // dlnf rows (CHUNK, D) = dlogits (CHUNK, V) · wte (V, D); dwte (V, D) += dlogitsᵀ (V, CHUNK) · rows (CHUNK, D)
       k.gemm(at(this.cGrad), at(this.logits), wte, 0, CHUNK, D, V, 1, CHUNK, D, D, 0);
       k.gemm(dwte, at(this.logits), at(this.cRows), 0, V, D, CHUNK, CHUNK, 1, D, D, 1);
-      for (let r = 0; r < n; r++) {
-        const pos = this.positions[c0 + r]!;
-        this.dlnf.set(this.cGrad.subarray(r * D, (r + 1) * D), pos * D);
-      }
+      for (let r = 0; r < n; r++) copyRow(this.dlnf, this.positions[c0 + r]!, this.cGrad, r, D);
     }
     return total;
   }
