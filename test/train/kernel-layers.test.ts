@@ -8,7 +8,11 @@ import {
   layernorm_backward, layernorm_forward, matmul_backward, matmul_forward,
 } from '../../src/core/train/gpt.js';
 import { at, KernelArena, trainKernelsAvailable, type TrainKernels } from '../../src/core/kernels/train.js';
+import { UsageError } from '../../src/core/errors.js';
+import { KernelGpt } from '../../src/core/train/kernel-gpt.js';
 import { mulberry32 } from '../../src/core/train/rng.js';
+import { TINY_MODEL } from '../helpers/shared.js';
+import { referenceCase } from './helpers.js';
 
 const rand = mulberry32(7);
 const random = (n: number, scale = 1) => Float32Array.from({ length: n }, () => (rand() * 2 - 1) * scale);
@@ -146,5 +150,19 @@ describe('training kernels against the plain-JS layer functions', () => {
     scored.forEach((t, r) => gotDlnf.set(grow!.subarray(r * D, (r + 1) * D), t * D));
     expect(relError(gotDlnf, dlnf)).toBeLessThan(1e-5);
     expect(relError(gw!, dwte)).toBeLessThan(1e-5);
+  });
+});
+
+describe('the kernel trainer on bad input', () => {
+  const { layout, params, T, ids, labels } = referenceCase(TINY_MODEL(), 'golden', 'tiny_model', 'grads.json');
+  const engine = new KernelGpt(layout, 1, T);
+  engine.loadParams(params);
+
+  it('names a label outside the vocabulary, and a batch larger than planned', () => {
+    const bad = labels.slice(0, T);
+    bad[3] = layout.config.vocabSize;
+    expect(() => engine.step(ids.subarray(0, T), bad, 1, T, 1)).toThrow(UsageError);
+    expect(() => engine.step(ids.subarray(0, T), bad, 1, T, 1)).toThrow(/label 300 is outside the vocabulary/);
+    expect(() => engine.loss(ids, labels, 2, T)).toThrow(/batch \(2, \d+\) exceeds the planned \(1, \d+\)/);
   });
 });
