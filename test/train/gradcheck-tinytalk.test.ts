@@ -1,20 +1,19 @@
 // TinyTalk (Hugging Face stand-in): masked loss, per-tensor gradient norms, first gradient values
-// and the parameters after one clipped AdamW step, against the float64 PyTorch reference.
+// and the parameters after one clipped AdamW step, against the float64 PyTorch reference, on the
+// plain-JS layer functions and on the training kernels.
 import { describe, expect, it } from 'vitest';
-import { gpt_backward, gpt_forward, planActivations } from '../../src/core/train/gpt.js';
 import { ADAMW_DEFAULTS, adamw_update, adamwState, clipGradNorm, gradNorm } from '../../src/core/train/optim.js';
 import { HF_STANDIN } from '../helpers/shared.js';
+import { BACKENDS, lossAndGradients } from './backends.js';
 import { referenceCase } from './helpers.js';
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 
-describe('TinyTalk stand-in: one training step against the float64 reference', () => {
+describe.each(BACKENDS)('TinyTalk stand-in on %s: one training step against the float64 reference', (backend) => {
   const { layout, params, ref, B, T, ids, labels, count } = referenceCase(HF_STANDIN(), 'golden', 'tinytalk_grads.json');
   const want = ref.float64;
-  const acts = planActivations(layout, B, T);
-  const loss = gpt_forward(layout, params, acts, ids, labels, B, T) / count;
-  const grads = new Float32Array(layout.total);
-  gpt_backward(layout, params, grads, acts, ids, labels, B, T, 1 / count);
+  const { lossSum, grads } = lossAndGradients(backend, layout, params, ids, labels, B, T, 1 / count);
+  const loss = lossSum / count;
   const byName = new Map(layout.tensors.map((t) => [t.name, t]));
 
   it('loss within 1e-5 relative', () => {

@@ -1,11 +1,14 @@
 // The learning-rate schedule against the recipe's formula (firmware-format.md 7.2), and the ways a
 // step's gradient is split up — micro-batches (gradient accumulation) and worker threads sharing
-// memory — each checked against the float64 reference gradient of the tiny model's whole batch.
+// memory, on the training kernels or the plain-JS layer functions — each checked against the
+// float64 reference gradient of the tiny model's whole batch.
 import { describe, expect, it } from 'vitest';
 import { planActivations } from '../../src/core/train/gpt.js';
 import { defaultWarmup, learningRate } from '../../src/core/train/optim.js';
 import type { ParamLayout } from '../../src/core/train/params.js';
-import { accumulateGradients } from '../../src/core/train/step.js';
+import { KernelGpt } from '../../src/core/train/kernel-gpt.js';
+import { accumulateGradients, accumulateGradientsKernel } from '../../src/core/train/step.js';
+import { setKernelBackend } from '../../src/core/kernels/matmul.js';
 import { trainPool } from '../../src/node/train/pool.js';
 import { TINY_MODEL } from '../helpers/shared.js';
 import { referenceCase } from './helpers.js';
@@ -51,6 +54,50 @@ describe('split steps give the whole batch gradient (tiny model, float64 referen
     const sum = accumulateGradients(layout, params, g, planActivations(layout, 1, T), ids, labels, 0, B, T, 1 / count);
     expect(Math.abs(sum / count - ref.float64.loss) / ref.float64.loss).toBeLessThan(1e-6);
     expect(worstError(layout, g)).toBeLessThan(1e-4);
+  });
+
+  it('accumulating one row at a time on the training kernels (planned for two rows: each call uses fewer)', () => {
+    const engine = new KernelGpt(layout, 2, T);
+    engine.loadParams(params);
+    let sum = 0;
+    for (let r = 0; r < B; r++) sum += accumulateGradientsKernel(engine, ids, labels, r, r + 1, T, 1 / count);
+    expect(Math.abs(sum / count - ref.float64.loss) / ref.float64.loss).toBeLessThan(1e-6);
+    expect(worstError(layout, engine.grads)).toBeLessThan(1e-4);
+  });
+
+  /** The gradient of one step of a pool of `threads` threads over the whole batch. */
+  async function poolGradient(threads: number): Promise<Float32Array> {
+    const pool = await trainPool(layout, params, threads, B, T);
+    try {
+      pool.ids.set(ids);
+      pool.labels.set(labels);
+      await pool.zeroGrads();
+      await pool.backward(B, 1 / count);
+      pool.reduce();
+      return pool.grads.slice();
+    } finally {
+      await pool.close();
+    }
+  }
+
+  it("one thread runs on the kernels, and on the plain-JS layer functions after setKernelBackend('js')", async () => {
+    const engine = new KernelGpt(layout, B, T);
+    engine.loadParams(params);
+    accumulateGradientsKernel(engine, ids, labels, 0, B, T, 1 / count);
+    const js = new Float32Array(layout.total);
+    accumulateGradients(layout, params, js, planActivations(layout, B, T), ids, labels, 0, B, T, 1 / count);
+    expect(engine.grads).not.toEqual(js); // float32 and float64 sums differ in the last bits
+    expect(await poolGradient(1)).toEqual(engine.grads);
+    setKernelBackend('js');
+    try {
+      expect(await poolGradient(1)).toEqual(js);
+    } finally {
+      setKernelBackend('wasm');
+    }
+  });
+
+  it('two threads give the same gradient, bit for bit, run after run', async () => {
+    expect(await poolGradient(2)).toEqual(await poolGradient(2));
   });
 
   it('two worker threads over shared memory, reduced in thread order', async () => {

@@ -78,6 +78,11 @@ export function setWasmWanted(on: boolean): void {
   wasmWanted = on;
 }
 
+/** False after setKernelBackend('js'). */
+export function wasmIsWanted(): boolean {
+  return wasmWanted;
+}
+
 /** The kernel memory when the WebAssembly kernels are to run (available and not switched off). */
 export function wasmKernels(): KernelMemory | null {
   return wasmWanted ? kernelMemory() : null;

@@ -14,7 +14,7 @@ import type { ParamLayout } from './params.js';
 // ----------------------------------------------------------------------------
 // encoder: token + position embeddings
 
-function encoder_forward(out: Float32Array, ids: Int32Array, wte: Float32Array, wpe: Float32Array, B: number, T: number, D: number): void {
+export function encoder_forward(out: Float32Array, ids: Int32Array, wte: Float32Array, wpe: Float32Array, B: number, T: number, D: number): void {
   // out (B,T,D), ids (B,T), wte (V,D), wpe (P,D)
   for (let bt = 0; bt < B * T; bt++) {
     const o = bt * D;
@@ -24,7 +24,7 @@ function encoder_forward(out: Float32Array, ids: Int32Array, wte: Float32Array, 
   }
 }
 
-function encoder_backward(dwte: Float32Array, dwpe: Float32Array, dout: Float32Array, ids: Int32Array, B: number, T: number, D: number): void {
+export function encoder_backward(dwte: Float32Array, dwpe: Float32Array, dout: Float32Array, ids: Int32Array, B: number, T: number, D: number): void {
   for (let bt = 0; bt < B * T; bt++) {
     const o = bt * D;
     const e = ids[bt]! * D;
@@ -40,7 +40,7 @@ function encoder_backward(dwte: Float32Array, dwpe: Float32Array, dout: Float32A
 // ----------------------------------------------------------------------------
 // layernorm (biased variance, eps inside the square root, as torch.nn.LayerNorm)
 
-function layernorm_forward(
+export function layernorm_forward(
   out: Float32Array, mean: Float32Array, rstd: Float32Array, inp: Float32Array,
   w: Float32Array, b: Float32Array, N: number, D: number, eps: number,
 ): void {
@@ -62,7 +62,7 @@ function layernorm_forward(
   }
 }
 
-function layernorm_backward(
+export function layernorm_backward(
   dinp: Float32Array, dw: Float32Array, db: Float32Array, dout: Float32Array, inp: Float32Array,
   w: Float32Array, mean: Float32Array, rstd: Float32Array, N: number, D: number,
 ): void {
@@ -94,7 +94,7 @@ function layernorm_backward(
 // ----------------------------------------------------------------------------
 // matmul: out = inp · Wᵀ (+ bias), W stored (OC, C) like nn.Linear
 
-function matmul_forward(out: Float32Array, inp: Float32Array, w: Float32Array, bias: Float32Array | null, N: number, C: number, OC: number): void {
+export function matmul_forward(out: Float32Array, inp: Float32Array, w: Float32Array, bias: Float32Array | null, N: number, C: number, OC: number): void {
   // out (N,OC), inp (N,C), w (OC,C), bias (OC). Four weight rows per pass share each input load.
   for (let n = 0; n < N; n++) {
     const io = n * C;
@@ -154,7 +154,7 @@ export interface GatherScratch {
   d: Float64Array;
 }
 
-function matmul_backward(
+export function matmul_backward(
   dinp: Float32Array, dw: Float32Array, dbias: Float32Array | null, dout: Float32Array,
   inp: Float32Array, w: Float32Array, N: number, C: number, OC: number, acc: Float64Array, g: GatherScratch,
 ): void {
@@ -199,7 +199,7 @@ function matmul_backward(
 // ----------------------------------------------------------------------------
 // attention: causal, optionally local (keys i − window < j ≤ i), scores scaled by `scale`
 
-function attention_forward(
+export function attention_forward(
   out: Float32Array, att: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array,
   B: number, T: number, D: number, NH: number, window: number, scale: number,
 ): void {
@@ -238,7 +238,7 @@ function attention_forward(
   }
 }
 
-function attention_backward(
+export function attention_backward(
   dq: Float32Array, dk: Float32Array, dv: Float32Array, dout: Float32Array,
   q: Float32Array, k: Float32Array, v: Float32Array, att: Float32Array, datt: Float64Array,
   B: number, T: number, D: number, NH: number, window: number, scale: number,
@@ -283,14 +283,14 @@ function attention_backward(
 
 const GELU_SCALE = Math.sqrt(2 / Math.PI);
 
-function gelu_forward(out: Float32Array, inp: Float32Array, N: number): void {
+export function gelu_forward(out: Float32Array, inp: Float32Array, N: number): void {
   for (let i = 0; i < N; i++) {
     const x = inp[i]!;
     out[i] = 0.5 * x * (1 + Math.tanh(GELU_SCALE * (x + 0.044715 * x * x * x)));
   }
 }
 
-function gelu_backward(dinp: Float32Array, inp: Float32Array, dout: Float32Array, N: number): void {
+export function gelu_backward(dinp: Float32Array, inp: Float32Array, dout: Float32Array, N: number): void {
   // dinp may be dout itself (written in place)
   for (let i = 0; i < N; i++) {
     const x = inp[i]!;
@@ -317,7 +317,7 @@ function targetAt(labels: Int32Array, b: number, t: number, T: number): number {
   return t + 1 < T ? labels[b * T + t + 1]! : IGNORE;
 }
 
-function classifier_forward(
+export function classifier_forward(
   logits: Float32Array, losses: Float32Array, lse: Float64Array, lnf: Float32Array, wte: Float32Array, labels: Int32Array,
   B: number, T: number, D: number, V: number, allLogits: boolean,
 ): number {
@@ -346,7 +346,7 @@ function classifier_forward(
   return total;
 }
 
-function classifier_backward(
+export function classifier_backward(
   dlnf: Float32Array, dwte: Float32Array, logits: Float32Array, lse: Float64Array, lnf: Float32Array, wte: Float32Array,
   labels: Int32Array, B: number, T: number, D: number, V: number, lossScale: number, acc: Float64Array, g: GatherScratch,
 ): void {

@@ -7,13 +7,13 @@
 import { UsageError } from '../errors.js';
 import type { NeoConfig } from '../neo/config.js';
 import { planActivations } from './gpt.js';
+import { KernelGpt, kernelTrainerSupports } from './kernel-gpt.js';
 import { paramLayout, type ParamLayout } from './params.js';
-import { accumulateGradients, sumLoss } from './step.js';
+import { accumulateGradients, accumulateGradientsKernel, sumLoss, sumLossKernel } from './step.js';
 
 /**
  * Tokens of activations a thread plans at most: its share of a batch runs in chunks of this many
- * (at least one sequence), which keeps memory flat (about 130 MB a thread for TinyTalk at 256
- * tokens) whatever the batch size.
+ * (at least one sequence), which keeps memory flat whatever the batch size.
  */
 const CHUNK_TOKENS = 512;
 
@@ -34,13 +34,37 @@ export type ShareRequest =
   | { type: 'backward'; r0: number; r1: number; lossScale: number }
   | { type: 'loss'; r0: number; r1: number };
 
-/** A thread's side: its activations planned once, then each request answered with a number. */
+/**
+ * A thread's side: its activations planned once, then each request answered with a number. On the
+ * training kernels (where they run) the thread has a kernel memory of its own: each request copies
+ * the shared parameters in, and the thread's gradient out to its shared buffer.
+ */
 export function shareRunner(init: ShareInit): (req: ShareRequest) => number {
   const layout = paramLayout(init.config);
   const p = new Float32Array(init.params);
   const g = new Float32Array(init.grads);
   const ids = new Int32Array(init.ids);
   const labels = new Int32Array(init.labels);
+  if (kernelTrainerSupports(layout)) {
+    const engine = new KernelGpt(layout, init.rows, init.T);
+    return (req) => {
+      switch (req.type) {
+        case 'zero':
+          engine.grads.fill(0);
+          g.fill(0);
+          return 0;
+        case 'backward': {
+          engine.loadParams(p);
+          const loss = accumulateGradientsKernel(engine, ids, labels, req.r0, req.r1, init.T, req.lossScale);
+          g.set(engine.grads);
+          return loss;
+        }
+        case 'loss':
+          engine.loadParams(p);
+          return sumLossKernel(engine, ids, labels, req.r0, req.r1, init.T);
+      }
+    };
+  }
   const acts = planActivations(layout, init.rows, init.T);
   return (req) => {
     switch (req.type) {

@@ -31,10 +31,17 @@ export async function benchmarkTraining(ref: string, o: BenchOptions) {
     };
     await step(); // warm-up: JIT and page faults
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     for (let s = 0; s < o.steps; s++) await step();
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    // CPU time of every thread of the process: the figure that holds on a machine shared with other work
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const tokens = o.steps * o.batch * o.seqLen;
     return {
-      train_tokens_per_second: (o.steps * o.batch * o.seqLen) / seconds,
+      train_tokens_per_second: tokens / seconds,
+      train_tokens_per_cpu_second: tokens / cpuSeconds,
+      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
       threads: pool.threadCount,
       batch: o.batch,
       seq_len: o.seqLen,

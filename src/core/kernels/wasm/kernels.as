@@ -9,6 +9,8 @@
 // - firmwareMatmul: Q4_0 products in the firmware's summation order, bit for bit.
 // - firmwareScores, firmwareValues: firmware attention over int8 caches in the device's order,
 //   bit for bit.
+// - training: gemm (C = or += A·B, A possibly transposed), transpose, addInto, columnSums,
+//   layernorm, gelu and attention forward/backward, crossEntropy: GPT-Neo training in float32.
 // - firmwareV3Quantize, firmwareV3Matvec, firmwareV3Scores, firmwareV3Values (last section): the
 //   version-3 firmware's int8 activations and products and int4-cache attention, bit for bit.
 
@@ -662,6 +664,445 @@ export function firmwareValues(out: usize, att: usize, vc: usize, vs: usize, spa
       v128.store(out + (d << 2), a1, 16);
     }
     ah += headBytes;
+  }
+}
+
+// ==== Training (src/core/train/kernel-gpt.ts): GPT-Neo forward and backward on float32 ====
+// Float32 accumulation in SIMD lanes (the loss's log-sum-exp in float64); tested against the
+// plain-JS layer functions of src/core/train/gpt.ts.
+
+// ln x for x > 0 in float64, without Math.log: its lookup tables would be static data, and the
+// kernel memories hold no static data (buffers start at byte 1024). x = m·2^e, m in [√½, √2),
+// ln m = 2·atanh(z), z = (m − 1)/(m + 1), |z| < 0.172: the series to z^15 is exact to float64.
+function lnPos(x: f64): f64 {
+  const bits = reinterpret<u64>(x);
+  let e = <i32>((bits >> 52) & 0x7ff) - 1023;
+  let m = reinterpret<f64>((bits & 0x000fffffffffffff) | 0x3ff0000000000000);
+  if (m > 1.4142135623730951) {
+    m *= 0.5;
+    e++;
+  }
+  const z = (m - 1) / (m + 1), z2 = z * z;
+  let s = 1.0 / 15;
+  s = s * z2 + 1.0 / 13;
+  s = s * z2 + 1.0 / 11;
+  s = s * z2 + 1.0 / 9;
+  s = s * z2 + 1.0 / 7;
+  s = s * z2 + 1.0 / 5;
+  s = s * z2 + 1.0 / 3;
+  s = s * z2 + 1;
+  return 2 * z * s + <f64>e * 0.6931471805599453;
+}
+
+// C (M, N) = or += A (M, K) · B (K, N) (+ bias (N), bias ≠ 0). A's element (m, k) is the float at
+// a + 4·(m·sam + k·sak), so A may be a matrix or its transpose; B and C are row-major with row
+// strides ldb and ldc floats. Outer-product micro-kernel as XNNPACK's f32 gemm wasmsimd
+// "loadsplat": per k, two vectors of 8 B columns and 4 splatted A values feed 4×8 accumulators
+// (8 vectors live, no horizontal sums). K is taken in blocks of GEMM_KC (C accumulates from the
+// second block on), then column blocks of 8, then row blocks of 4: the KC×8 strip of B stays in
+// L1 and the KC columns of A in L2 while they are reused.
+const GEMM_KC: i32 = 256;
+
+export function gemm(c: usize, a: usize, b: usize, bias: usize, M: i32, N: i32, K: i32, sam: i32, sak: i32, ldb: i32, ldc: i32, accumulate: i32): void {
+  for (let k0 = 0; k0 < K || k0 == 0; k0 += GEMM_KC) {
+    const kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
+    gemmBlock(c, a + ((<usize>k0 * sak) << 2), b + ((<usize>k0 * ldb) << 2), k0 == 0 ? bias : 0, M, N, kc, sam, sak, ldb, ldc, k0 == 0 ? accumulate : 1);
+  }
+}
+
+function gemmBlock(c: usize, a: usize, b: usize, bias: usize, M: i32, N: i32, K: i32, sam: i32, sak: i32, ldb: i32, ldc: i32, accumulate: i32): void {
+  const am = <usize>sam << 2, ak = <usize>sak << 2, bk = <usize>ldb << 2, cm = <usize>ldc << 2;
+  let n = 0;
+  for (; n + 8 <= N; n += 8) {
+    const bn = b + (<usize>n << 2);
+    const cn = c + (<usize>n << 2);
+    let b0 = f32x4.splat(0), b1 = f32x4.splat(0);
+    if (bias) {
+      b0 = v128.load(bias + (<usize>n << 2));
+      b1 = v128.load(bias + (<usize>n << 2), 16);
+    }
+    let m = 0;
+    for (; m + 4 <= M; m += 4) {
+      let a0 = a + <usize>m * am;
+      const s1 = am, s2 = am << 1, s3 = am * 3;
+      let c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
+      let bp = bn;
+      for (let k = 0; k < K; k++) {
+        const v0 = v128.load(bp), v1 = v128.load(bp, 16);
+        const x0 = v128.load32_splat(a0), x1 = v128.load32_splat(a0 + s1);
+        const x2 = v128.load32_splat(a0 + s2), x3 = v128.load32_splat(a0 + s3);
+        c00 = f32x4.add(c00, f32x4.mul(x0, v0));
+        c01 = f32x4.add(c01, f32x4.mul(x0, v1));
+        c10 = f32x4.add(c10, f32x4.mul(x1, v0));
+        c11 = f32x4.add(c11, f32x4.mul(x1, v1));
+        c20 = f32x4.add(c20, f32x4.mul(x2, v0));
+        c21 = f32x4.add(c21, f32x4.mul(x2, v1));
+        c30 = f32x4.add(c30, f32x4.mul(x3, v0));
+        c31 = f32x4.add(c31, f32x4.mul(x3, v1));
+        bp += bk;
+        a0 += ak;
+      }
+      const cr = cn + <usize>m * cm;
+      store8(cr, c00, c01, accumulate);
+      store8(cr + cm, c10, c11, accumulate);
+      store8(cr + 2 * cm, c20, c21, accumulate);
+      store8(cr + 3 * cm, c30, c31, accumulate);
+    }
+    for (; m < M; m++) {
+      let ap = a + <usize>m * am;
+      let c0 = b0, c1 = b1;
+      let bp = bn;
+      for (let k = 0; k < K; k++) {
+        const x = v128.load32_splat(ap);
+        c0 = f32x4.add(c0, f32x4.mul(x, v128.load(bp)));
+        c1 = f32x4.add(c1, f32x4.mul(x, v128.load(bp, 16)));
+        bp += bk;
+        ap += ak;
+      }
+      store8(cn + <usize>m * cm, c0, c1, accumulate);
+    }
+  }
+  // the last N mod 8 columns, one at a time (the callers' widths are multiples of 8)
+  for (; n < N; n++) {
+    for (let m = 0; m < M; m++) {
+      let s: f32 = bias ? load<f32>(bias + (<usize>n << 2)) : 0;
+      for (let k = 0; k < K; k++) s += load<f32>(a + <usize>m * am + <usize>k * ak) * load<f32>(b + <usize>k * bk + (<usize>n << 2));
+      const p = c + <usize>m * cm + (<usize>n << 2);
+      store<f32>(p, accumulate ? load<f32>(p) + s : s);
+    }
+  }
+}
+
+@inline function store8(p: usize, x: v128, y: v128, accumulate: i32): void {
+  if (accumulate) {
+    x = f32x4.add(v128.load(p), x);
+    y = f32x4.add(v128.load(p, 16), y);
+  }
+  v128.store(p, x);
+  v128.store(p, y, 16);
+}
+
+// dst (cols, rows) = srcᵀ, src (rows, cols) row-major.
+export function transpose(dst: usize, src: usize, rows: i32, cols: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const s = src + ((<usize>r * cols) << 2);
+    for (let c = 0; c < cols; c++) store<f32>(dst + ((<usize>c * rows + r) << 2), load<f32>(s + (<usize>c << 2)));
+  }
+}
+
+// dst = a + b over count floats (dst may be a or b).
+export function addInto(dst: usize, a: usize, b: usize, count: i32): void {
+  const end = <usize>count << 2;
+  let i: usize = 0;
+  for (; i + 16 <= end; i += 16) v128.store(dst + i, f32x4.add(v128.load(a + i), v128.load(b + i)));
+  for (; i < end; i += 4) store<f32>(dst + i, load<f32>(a + i) + load<f32>(b + i));
+}
+
+// db (C) += Σ over N rows of dy (N, C): a bias's gradient. C is a multiple of 4.
+export function columnSums(db: usize, dy: usize, N: i32, C: i32): void {
+  const rowBytes = <usize>C << 2;
+  for (let c: usize = 0; c < rowBytes; c += 16) {
+    let s = f32x4.splat(0);
+    let p = dy + c;
+    for (let n = 0; n < N; n++) {
+      s = f32x4.add(s, v128.load(p));
+      p += rowBytes;
+    }
+    v128.store(db + c, f32x4.add(v128.load(db + c), s));
+  }
+}
+
+// Layer norm over N rows of D floats (D a multiple of 4), biased variance, eps inside the root.
+export function layernormForward(out: usize, mean: usize, rstd: usize, inp: usize, w: usize, b: usize, N: i32, D: i32, eps: f32): void {
+  const rowBytes = <usize>D << 2;
+  for (let n = 0; n < N; n++) {
+    const x = inp + <usize>n * rowBytes, o = out + <usize>n * rowBytes;
+    let s = f32x4.splat(0);
+    for (let i: usize = 0; i < rowBytes; i += 16) s = f32x4.add(s, v128.load(x + i));
+    const m = hsum(s) / <f32>D;
+    const mv = f32x4.splat(m);
+    let q = f32x4.splat(0);
+    for (let i: usize = 0; i < rowBytes; i += 16) {
+      const d = f32x4.sub(v128.load(x + i), mv);
+      q = f32x4.add(q, f32x4.mul(d, d));
+    }
+    const r: f32 = 1 / Mathf.sqrt(hsum(q) / <f32>D + eps);
+    const rv = f32x4.splat(r);
+    for (let i: usize = 0; i < rowBytes; i += 16) {
+      v128.store(o + i, f32x4.add(f32x4.mul(f32x4.mul(f32x4.sub(v128.load(x + i), mv), rv), v128.load(w + i)), v128.load(b + i)));
+    }
+    store<f32>(mean + (<usize>n << 2), m);
+    store<f32>(rstd + (<usize>n << 2), r);
+  }
+}
+
+// dinp (N, D) += the layer norm's input gradient; dw, db (D) += its parameters' gradients.
+export function layernormBackward(dinp: usize, dw: usize, db: usize, dout: usize, inp: usize, w: usize, mean: usize, rstd: usize, N: i32, D: i32): void {
+  const rowBytes = <usize>D << 2;
+  for (let n = 0; n < N; n++) {
+    const x = inp + <usize>n * rowBytes, dy = dout + <usize>n * rowBytes, dx = dinp + <usize>n * rowBytes;
+    const mv = f32x4.splat(load<f32>(mean + (<usize>n << 2)));
+    const rv = f32x4.splat(load<f32>(rstd + (<usize>n << 2)));
+    let sm = f32x4.splat(0), snm = f32x4.splat(0);
+    for (let i: usize = 0; i < rowBytes; i += 16) {
+      const norm = f32x4.mul(f32x4.sub(v128.load(x + i), mv), rv);
+      const dnorm = f32x4.mul(v128.load(w + i), v128.load(dy + i));
+      sm = f32x4.add(sm, dnorm);
+      snm = f32x4.add(snm, f32x4.mul(dnorm, norm));
+    }
+    const dm = f32x4.splat(hsum(sm) / <f32>D), dnm = f32x4.splat(hsum(snm) / <f32>D);
+    for (let i: usize = 0; i < rowBytes; i += 16) {
+      const g = v128.load(dy + i);
+      const norm = f32x4.mul(f32x4.sub(v128.load(x + i), mv), rv);
+      const dnorm = f32x4.mul(v128.load(w + i), g);
+      v128.store(db + i, f32x4.add(v128.load(db + i), g));
+      v128.store(dw + i, f32x4.add(v128.load(dw + i), f32x4.mul(norm, g)));
+      const d = f32x4.mul(f32x4.sub(f32x4.sub(dnorm, dm), f32x4.mul(norm, dnm)), rv);
+      v128.store(dx + i, f32x4.add(v128.load(dx + i), d));
+    }
+  }
+}
+
+// out = gelu_new(inp) over count floats (count a multiple of 4).
+export function geluForward(out: usize, inp: usize, count: i32): void {
+  const c = f32x4.splat(0.7978845608028654);
+  const one = f32x4.splat(1);
+  const end = <usize>count << 2;
+  for (let i: usize = 0; i < end; i += 16) v128.store(out + i, gelu4(v128.load(inp + i), c, one));
+}
+
+// dinp = gelu_new'(inp) · dout over count floats (a multiple of 4); dinp may be dout. tanh(u)
+// from e^(−2|u|) as in gelu4, so it neither overflows nor cancels.
+export function geluBackward(dinp: usize, inp: usize, dout: usize, count: i32): void {
+  const c = f32x4.splat(0.7978845608028654);
+  const one = f32x4.splat(1), half = f32x4.splat(0.5);
+  const end = <usize>count << 2;
+  for (let i: usize = 0; i < end; i += 16) {
+    const x = v128.load(inp + i);
+    const x2 = f32x4.mul(x, x);
+    const u = f32x4.mul(c, f32x4.add(x, f32x4.mul(f32x4.splat(0.044715), f32x4.mul(x, x2))));
+    const t = expNeg4(f32x4.mul(f32x4.splat(-2), f32x4.abs(u)));
+    const mag = f32x4.div(f32x4.sub(one, t), f32x4.add(one, t)); // |tanh u|
+    const th = v128.bitselect(mag, f32x4.neg(mag), f32x4.ge(u, f32x4.splat(0)));
+    const sech2 = f32x4.sub(one, f32x4.mul(th, th));
+    const du = f32x4.mul(c, f32x4.add(one, f32x4.mul(f32x4.splat(3 * 0.044715), x2)));
+    const local = f32x4.add(f32x4.mul(half, f32x4.add(one, th)), f32x4.mul(f32x4.mul(half, x), f32x4.mul(sech2, du)));
+    v128.store(dinp + i, f32x4.mul(local, v128.load(dout + i)));
+  }
+}
+
+// Lanes j0 .. j0+3 that are keys of query i: all ones, else zero.
+@inline function keyMask(j0: i32, i: i32): v128 {
+  return i32x4.le_s(i32x4.add(i32x4.splat(j0), i32x4(0, 1, 2, 3)), i32x4.splat(i));
+}
+
+// One head's rows of x (T, D) at column h·hs, transposed into xt (hs, T4): keys along lanes.
+function headColumns(xt: usize, x: usize, T: i32, T4: i32, D: i32, h: i32, hs: i32): void {
+  for (let c = 0; c < hs; c++) {
+    const dst = xt + ((<usize>c * T4) << 2);
+    const src = x + ((<usize>h * hs + c) << 2);
+    for (let j = 0; j < T; j++) store<f32>(dst + (<usize>j << 2), load<f32>(src + ((<usize>j * D) << 2)));
+    for (let j = T; j < T4; j++) store<f32>(dst + (<usize>j << 2), 0);
+  }
+}
+
+// s[j] = Σ_c x_c · yt[c][j] for the keys j0 ≤ j ≤ i in groups of four (lanes past i: garbage),
+// channels four at a time: each pass keeps four splatted x_c and reads s once. hs: a multiple of 4.
+function headDots(s: usize, x: usize, yt: usize, j0: i32, i: i32, T4: i32, hs: i32, scale: f32): void {
+  const plane = <usize>T4 << 2;
+  for (let c = 0; c < hs; c += 4) {
+    const xc = x + (<usize>c << 2);
+    const x0 = f32x4.splat(load<f32>(xc) * scale), x1 = f32x4.splat(load<f32>(xc, 4) * scale);
+    const x2 = f32x4.splat(load<f32>(xc, 8) * scale), x3 = f32x4.splat(load<f32>(xc, 12) * scale);
+    const y0 = yt + <usize>c * plane;
+    for (let j = j0; j <= i; j += 4) {
+      const jb = <usize>j << 2;
+      let acc = c == 0 ? f32x4.splat(0) : v128.load(s + jb);
+      acc = f32x4.add(acc, f32x4.add(f32x4.mul(x0, v128.load(y0 + jb)), f32x4.mul(x1, v128.load(y0 + plane + jb))));
+      acc = f32x4.add(acc, f32x4.add(f32x4.mul(x2, v128.load(y0 + 2 * plane + jb)), f32x4.mul(x3, v128.load(y0 + 3 * plane + jb))));
+      v128.store(s + jb, acc);
+    }
+  }
+}
+
+/**
+ * Causal attention of B sequences of T tokens: out (B,T,D) = softmax(scale · q·kᵀ) v per head
+ * (hs floats each, a multiple of 4), keys i − window < j ≤ i (window 0: all j ≤ i). lse (B,NH,T)
+ * keeps each row's log-sum-exp so the backward pass recomputes the weights instead of storing
+ * (B,NH,T,T). Keys run along the lanes: each head's keys and values are first transposed to
+ * (hs, T4). scratch: (2·hs + 1)·T4 floats, T4 = T rounded up to 4, plus 4.
+ */
+export function attentionForward(out: usize, lse: usize, q: usize, k: usize, v: usize, B: i32, T: i32, D: i32, NH: i32, window: i32, scale: f32, scratch: usize): void {
+  const hs = D / NH;
+  const T4 = ((T + 3) & ~3) + 4; // a group of four keys starting at any j ≤ T − 1 stays inside a row
+  const plane = <usize>T4 << 2;
+  const kt = scratch, vt = kt + <usize>hs * plane, s = vt + <usize>hs * plane;
+  for (let b = 0; b < B; b++) {
+    const base = (<usize>b * T * D) << 2;
+    for (let h = 0; h < NH; h++) {
+      headColumns(kt, k + base, T, T4, D, h, hs);
+      headColumns(vt, v + base, T, T4, D, h, hs);
+      for (let i = 0; i < T; i++) {
+        const lo = window > 0 && i - window + 1 > 0 ? i - window + 1 : 0;
+        const row = (<usize>i * D + h * hs) << 2;
+        headDots(s, q + base + row, kt, lo, i, T4, hs, scale);
+        let mx = f32x4.splat(-Infinity);
+        for (let j = lo; j <= i; j += 4) {
+          mx = f32x4.max(mx, v128.bitselect(v128.load(s + (<usize>j << 2)), f32x4.splat(-Infinity), keyMask(j, i)));
+        }
+        const mxs = Mathf.max(Mathf.max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1)), Mathf.max(f32x4.extract_lane(mx, 2), f32x4.extract_lane(mx, 3)));
+        let sum = f32x4.splat(0);
+        for (let j = lo; j <= i; j += 4) {
+          const e = v128.and(expNeg4(f32x4.sub(v128.load(s + (<usize>j << 2)), f32x4.splat(mxs))), keyMask(j, i));
+          v128.store(s + (<usize>j << 2), e);
+          sum = f32x4.add(sum, e);
+        }
+        const total = hsum(sum);
+        store<f32>(lse + ((<usize>(b * NH + h) * T + i) << 2), <f32>(<f64>mxs + lnPos(<f64>total)));
+        const inv: f32 = 1 / total;
+        const o = out + base + row;
+        for (let c = 0; c < hs; c += 4) {
+          const v0 = vt + <usize>c * plane;
+          let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+          for (let j = lo; j <= i; j += 4) {
+            const jb = <usize>j << 2;
+            const e = v128.load(s + jb);
+            a0 = f32x4.add(a0, f32x4.mul(e, v128.load(v0 + jb)));
+            a1 = f32x4.add(a1, f32x4.mul(e, v128.load(v0 + plane + jb)));
+            a2 = f32x4.add(a2, f32x4.mul(e, v128.load(v0 + 2 * plane + jb)));
+            a3 = f32x4.add(a3, f32x4.mul(e, v128.load(v0 + 3 * plane + jb)));
+          }
+          v128.store(o + (<usize>c << 2), f32x4.mul(hsum4(a0, a1, a2, a3), f32x4.splat(inv)));
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Backward of attentionForward: dq, dk, dv (B,T,D) are written (not added to) from dout (B,T,D),
+ * the weights recomputed from q, k and lse. scratch: (4·hs + 2)·T4 floats.
+ */
+export function attentionBackward(dq: usize, dk: usize, dv: usize, dout: usize, q: usize, k: usize, v: usize, lse: usize, B: i32, T: i32, D: i32, NH: i32, window: i32, scale: f32, scratch: usize): void {
+  const hs = D / NH;
+  const T4 = ((T + 3) & ~3) + 4;
+  const plane = <usize>T4 << 2;
+  const kt = scratch, vt = kt + <usize>hs * plane, dkt = vt + <usize>hs * plane, dvt = dkt + <usize>hs * plane;
+  const p = dvt + <usize>hs * plane, dp = p + plane;
+  for (let b = 0; b < B; b++) {
+    const base = (<usize>b * T * D) << 2;
+    for (let h = 0; h < NH; h++) {
+      headColumns(kt, k + base, T, T4, D, h, hs);
+      headColumns(vt, v + base, T, T4, D, h, hs);
+      memory.fill(dkt, 0, <usize>(2 * hs) * plane); // dkt and dvt
+      for (let i = 0; i < T; i++) {
+        const lo = window > 0 && i - window + 1 > 0 ? i - window + 1 : 0;
+        const row = (<usize>i * D + h * hs) << 2;
+        const qi = q + base + row, doi = dout + base + row;
+        // the weights p_j again, and dp_j = dout · v_j
+        headDots(p, qi, kt, lo, i, T4, hs, scale);
+        headDots(dp, doi, vt, lo, i, T4, hs, 1);
+        const z = f32x4.splat(load<f32>(lse + ((<usize>(b * NH + h) * T + i) << 2)));
+        let dot = f32x4.splat(0);
+        for (let j = lo; j <= i; j += 4) {
+          const jb = <usize>j << 2;
+          const pj = v128.and(expNeg4(f32x4.sub(v128.load(p + jb), z)), keyMask(j, i));
+          v128.store(p + jb, pj);
+          dot = f32x4.add(dot, f32x4.mul(pj, v128.load(dp + jb)));
+        }
+        // through the softmax: ds_j = p_j (dp_j − Σ p·dp) · scale, into dp
+        const dots = f32x4.splat(hsum(dot));
+        const sv = f32x4.splat(scale);
+        for (let j = lo; j <= i; j += 4) {
+          const jb = <usize>j << 2;
+          v128.store(dp + jb, f32x4.mul(f32x4.mul(v128.load(p + jb), f32x4.sub(v128.load(dp + jb), dots)), sv));
+        }
+        // dq_c = Σ_j ds_j k_j[c]; dk_j += ds_j q; dv_j += p_j dout; four channels a pass
+        for (let c = 0; c < hs; c += 4) {
+          const o = <usize>c * plane;
+          const qc = qi + (<usize>c << 2), dc = doi + (<usize>c << 2);
+          const q0 = f32x4.splat(load<f32>(qc)), q1 = f32x4.splat(load<f32>(qc, 4)), q2 = f32x4.splat(load<f32>(qc, 8)), q3 = f32x4.splat(load<f32>(qc, 12));
+          let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+          for (let j = lo; j <= i; j += 4) {
+            const jb = <usize>j << 2;
+            const ds = v128.load(dp + jb), pj = v128.load(p + jb);
+            const k0 = kt + o + jb, g0 = dkt + o + jb, w0 = dvt + o + jb;
+            a0 = f32x4.add(a0, f32x4.mul(ds, v128.load(k0)));
+            a1 = f32x4.add(a1, f32x4.mul(ds, v128.load(k0 + plane)));
+            a2 = f32x4.add(a2, f32x4.mul(ds, v128.load(k0 + 2 * plane)));
+            a3 = f32x4.add(a3, f32x4.mul(ds, v128.load(k0 + 3 * plane)));
+            v128.store(g0, f32x4.add(v128.load(g0), f32x4.mul(ds, q0)));
+            v128.store(g0 + plane, f32x4.add(v128.load(g0 + plane), f32x4.mul(ds, q1)));
+            v128.store(g0 + 2 * plane, f32x4.add(v128.load(g0 + 2 * plane), f32x4.mul(ds, q2)));
+            v128.store(g0 + 3 * plane, f32x4.add(v128.load(g0 + 3 * plane), f32x4.mul(ds, q3)));
+            v128.store(w0, f32x4.add(v128.load(w0), f32x4.mul(pj, v128.load32_splat(dc))));
+            v128.store(w0 + plane, f32x4.add(v128.load(w0 + plane), f32x4.mul(pj, v128.load32_splat(dc + 4))));
+            v128.store(w0 + 2 * plane, f32x4.add(v128.load(w0 + 2 * plane), f32x4.mul(pj, v128.load32_splat(dc + 8))));
+            v128.store(w0 + 3 * plane, f32x4.add(v128.load(w0 + 3 * plane), f32x4.mul(pj, v128.load32_splat(dc + 12))));
+          }
+          v128.store(dq + base + row + (<usize>c << 2), hsum4(a0, a1, a2, a3));
+        }
+      }
+      for (let c = 0; c < hs; c++) {
+        const o = <usize>c * plane;
+        const col = base + ((<usize>h * hs + c) << 2);
+        for (let j = 0; j < T; j++) {
+          store<f32>(dk + col + ((<usize>j * D) << 2), load<f32>(dkt + o + (<usize>j << 2)));
+          store<f32>(dv + col + ((<usize>j * D) << 2), load<f32>(dvt + o + (<usize>j << 2)));
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Cross-entropy of R scored positions over V classes, in place: g (V, R) holds the logits
+ * transposed (one position per column) and becomes dlogits = (softmax − onehot) · lossScale.
+ * targets (R) int32, −1 for a padding column (its column becomes 0); losses (R) float64.
+ * R is a multiple of 4. scratch: 4·R floats (maxima, float64 sums, the targets' logits).
+ */
+export function crossEntropy(g: usize, targets: usize, losses: usize, V: i32, R: i32, lossScale: f32, scratch: usize): void {
+  const rowBytes = <usize>R << 2;
+  const mx = scratch, sums = scratch + rowBytes, picked = sums + (rowBytes << 1);
+  for (let r: usize = 0; r < rowBytes; r += 16) v128.store(mx + r, f32x4.splat(-Infinity));
+  memory.fill(sums, 0, rowBytes << 1);
+  for (let v = 0; v < V; v++) {
+    const gr = g + <usize>v * rowBytes;
+    for (let r: usize = 0; r < rowBytes; r += 16) v128.store(mx + r, f32x4.max(v128.load(mx + r), v128.load(gr + r)));
+  }
+  for (let r = 0; r < R; r++) {
+    const t = load<i32>(targets + (<usize>r << 2));
+    store<f32>(picked + (<usize>r << 2), t < 0 ? 0 : load<f32>(g + ((<usize>t * R + r) << 2)));
+  }
+  for (let v = 0; v < V; v++) {
+    const gr = g + <usize>v * rowBytes;
+    for (let r: usize = 0; r < rowBytes; r += 16) {
+      const e = expNeg4(f32x4.sub(v128.load(gr + r), v128.load(mx + r)));
+      v128.store(gr + r, e);
+      const s = sums + (r << 1);
+      v128.store(s, f64x2.add(v128.load(s), f64x2.promote_low_f32x4(e)));
+      v128.store(s, f64x2.add(v128.load(s, 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(e, e, 2, 3, 2, 3))), 16);
+    }
+  }
+  // loss = max + ln Σ e − the target's logit; then each column's factor lossScale / Σ e (0 for a
+  // padding column) into mx
+  for (let r = 0; r < R; r++) {
+    const t = load<i32>(targets + (<usize>r << 2));
+    const sum = load<f64>(sums + (<usize>r << 3));
+    const z = <f64>load<f32>(mx + (<usize>r << 2)) + lnPos(sum);
+    store<f64>(losses + (<usize>r << 3), t < 0 ? 0 : z - <f64>load<f32>(picked + (<usize>r << 2)));
+    store<f32>(mx + (<usize>r << 2), t < 0 ? 0 : <f32>(<f64>lossScale / sum));
+  }
+  for (let v = 0; v < V; v++) {
+    const gr = g + <usize>v * rowBytes;
+    for (let r: usize = 0; r < rowBytes; r += 16) v128.store(gr + r, f32x4.mul(v128.load(gr + r), v128.load(mx + r)));
+  }
+  for (let r = 0; r < R; r++) {
+    const t = load<i32>(targets + (<usize>r << 2));
+    if (t >= 0) {
+      const p = g + ((<usize>t * R + r) << 2);
+      store<f32>(p, load<f32>(p) - lossScale);
+    }
   }
 }
 
