@@ -162,6 +162,10 @@ describe('the Teach view in Chromium', () => {
     // the downloads: firmware v2 blobs and the Hugging Face folder, written in the page
     const files = await download(page, '#dl-firmware', dir);
     expect([...files.keys()].sort()).toEqual(['model_neo_q4.bin', 'tok_neo.bin']);
+    await page.selectOption('#fw-version', '3');
+    mkdirSync(join(dir, 'v3')); // a folder of its own: one tokenizer beside each blob
+    const filesV3 = await download(page, '#dl-firmware', join(dir, 'v3'));
+    expect([...filesV3.keys()].sort()).toEqual(['TINYTLK.BIN', 'TINYTLK.TOK']);
     const hfDir = await downloadHf(page, join(dir, 'two-threads'));
 
     // chat with the tuned model, like the device: the firmware blob in Node says the same
@@ -172,6 +176,13 @@ describe('the Teach view in Chromium', () => {
     const device = await say(page, ASK);
     expect(device.meta).toMatch(/^like the device \(v2\) · \d+ tokens/);
     expect(device.text).toBe(nodeReply(files.get('model_neo_q4.bin')!, ['--firmware', '--max-tokens', '44']));
+    // the v3 firmware's arithmetic on the same tuned weights: what the downloaded v3 blob says in Node
+    await page.selectOption('#device-version', '3');
+    await page.click('#clear');
+    const deviceV3 = await say(page, ASK);
+    expect(deviceV3.meta).toMatch(/^like the device \(v3\) · \d+ tokens/);
+    expect(deviceV3.text).toBe(nodeReply(filesV3.get('TINYTLK.BIN')!, ['--firmware', '--max-tokens', '44']));
+    await page.selectOption('#device-version', '2');
     // and in float32: the downloaded checkpoint in Node says the same, which the original does not
     await page.uncheck('#device');
     await page.click('#clear');
