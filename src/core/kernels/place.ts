@@ -1,9 +1,11 @@
 // Placing a model's weights into the kernel memory once, so matmul() reads them in place
-// (no copy per call) and the original arrays can be dropped.
+// (no copy per call) and the original arrays can be dropped; each matrix is also packed once
+// into the gemm kernel's panels (float32, beside the stored matrix, which batch-1 decoding and
+// the embedding lookup keep reading).
 import type { Matrix } from '../neo/tensor.js';
 import type { LayerNormWeights, NeoLayerWeights, NeoWeights } from '../neo/weights.js';
 import { dequantizeRow } from '../formats/quant.js';
-import { expandWasm, kernelArray, kernelMemory, placeArray, type KernelMemory } from './wasm.js';
+import { expandWasm, kernelArray, kernelMemory, PANEL_ROWS, placeArray, type KernelMemory } from './wasm.js';
 
 export interface PlaceOptions {
   /**
@@ -23,7 +25,32 @@ function expandMatrix(k: KernelMemory, m: Matrix): Matrix {
   return { type: 'f32', rows: m.rows, cols: m.cols, data: placeArray(k, data) };
 }
 
+/**
+ * The float32 values of m packed for the gemm kernel: (⌈rows/8⌉, cols, 8), panel p holding rows
+ * 8p..8p+7 k-major (weight (r, c) at ((r >> 3)·cols + c)·8 + (r & 7)), rows past the end zero.
+ */
+function packPanels(k: KernelMemory, m: Matrix): Float32Array {
+  const { rows, cols } = m;
+  const panels = kernelArray(k, Math.ceil(rows / PANEL_ROWS) * PANEL_ROWS * cols);
+  panels.fill(0); // a reused region of the kernel memory: the padding rows must read as zero
+  const row = new Float32Array(cols); // (cols) one row's values
+  for (let r = 0; r < rows; r++) {
+    let values: Float32Array = row;
+    if (m.type === 'f32') values = m.data.subarray(r * cols, (r + 1) * cols);
+    else dequantizeRow(m, r, row);
+    const o = (r >> 3) * cols * PANEL_ROWS + (r & 7);
+    for (let c = 0; c < cols; c++) panels[o + c * PANEL_ROWS] = values[c]!;
+  }
+  return placeArray(k, panels);
+}
+
 function placeMatrix(k: KernelMemory, m: Matrix, o: PlaceOptions): Matrix {
+  const placed = placeStored(k, m, o);
+  k.panels.set(placed, packPanels(k, placed));
+  return placed;
+}
+
+function placeStored(k: KernelMemory, m: Matrix, o: PlaceOptions): Matrix {
   if (o.float32 && m.type !== 'f32') return expandMatrix(k, m);
   switch (m.type) {
     case 'f32':

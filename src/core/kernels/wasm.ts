@@ -4,7 +4,7 @@
 // never detaches views handed out earlier and workers can run the same kernels on it.
 import type { Matrix } from '../neo/tensor.js';
 import { compileKernels, instantiateKernels, kernelKind, type Kernels } from './module.js';
-import { CONTROL_WORDS, matmulSliced, stopWorkers } from './parallel.js';
+import { CONTROL_WORDS, gemmSliced, matmulSliced, stopWorkers } from './parallel.js';
 
 const PAGE = 65536;
 const MAX_PAGES = 65536; // 4 GiB of address space, reserved not committed
@@ -12,6 +12,13 @@ const CONTROL_AT = 64; // byte offset of the thread control block; address 0 mea
 const HEAP_START = 1024;
 /** Products smaller than this many multiply-adds stay on one thread (waking workers costs µs). */
 const PARALLEL_MIN_MACS = 1 << 17;
+/**
+ * Products of at least this many input rows run as a GEMM over the weights' panels (where
+ * placeWeights() packed them); fewer rows (a single decoded token) read the stored rows.
+ */
+export const GEMM_MIN_ROWS = 4;
+/** Output rows per panel of packed weights (the gemm kernel's tile width). */
+export const PANEL_ROWS = 8;
 
 export interface KernelMemory {
   module: WebAssembly.Module;
@@ -32,6 +39,8 @@ export interface KernelMemory {
   buffers: WeakSet<ArrayBufferLike>;
   /** Arrays copied in by placeArray() on a non-shared memory: their byte offset. */
   copies: WeakMap<ArrayBufferView, number>;
+  /** Placed matrices' weights packed for gemm: (⌈rows/8⌉, cols, 8) float32 in the kernel memory. */
+  panels: WeakMap<Matrix, Float32Array>;
   /** Threads taking part in large products (1 = only the caller). */
   threads: number;
   /** The control block (shared memory only). */
@@ -54,7 +63,7 @@ function createMemory(): KernelMemory | null {
       const control = shared ? new Int32Array(memory.buffer, CONTROL_AT, CONTROL_WORDS) : null;
       const k: KernelMemory = {
         module, memory, shared, kernels, controlAt: CONTROL_AT, top: HEAP_START, free: [], owners: undefined!, scratchAt: 0, scratchBytes: 0,
-        buffers, copies: new WeakMap(), threads: 1, control, u8: new Uint8Array(memory.buffer), f32: new Float32Array(memory.buffer),
+        buffers, copies: new WeakMap(), panels: new WeakMap(), threads: 1, control, u8: new Uint8Array(memory.buffer), f32: new Float32Array(memory.buffer),
       };
       k.owners = new FinalizationRegistry(([at, bytes]) => release(k, at, bytes));
       return k;
@@ -252,17 +261,37 @@ export function matmulWasm(k: KernelMemory, y: Float32Array, x: Float32Array, w:
     if (biasAt === undefined) copyIn(k, bias!, bias!.byteLength, (biasAt = o)), (o += pad16(bias!.byteLength));
     if (yAt === undefined) yAt = o;
   }
-  const kind = kernelKind(w);
-  const threads = Math.min(k.threads, rows >> 2);
-  if (threads > 1 && n * rows * cols >= PARALLEL_MIN_MACS) {
-    matmulSliced(k.kernels, k.control!, threads, kind, yAt!, xAt!, wAt!, auxAt!, biasAt!, n, rows, cols);
+  const panels = gemmPanels(k, w, n);
+  if (panels) {
+    const count = Math.ceil(rows / PANEL_ROWS);
+    const pAt = offsetOf(k, panels)!;
+    const threads = Math.min(k.threads, count);
+    if (threads > 1 && n * rows * cols >= PARALLEL_MIN_MACS) gemmSliced(k.kernels, k.control!, threads, yAt!, xAt!, pAt, biasAt!, n, rows, cols);
+    else k.kernels.gemm(yAt!, xAt!, pAt, biasAt!, n, rows, cols, 0, count);
   } else {
-    k.kernels.matmul(kind, yAt!, xAt!, wAt!, auxAt!, biasAt!, n, rows, cols, 0, rows);
+    matmulRows(k, yAt!, xAt!, wAt!, auxAt!, biasAt!, w, n);
   }
   if (offsetOf(k, y) === undefined) {
     const f32 = k.f32;
     const o = yAt! >> 2;
     for (let i = 0; i < n * rows; i++) y[i] = f32[o + i]!;
+  }
+}
+
+/** W's panels where n rows run as a GEMM over them (placed weights, enough rows); else undefined. */
+export function gemmPanels(k: KernelMemory, w: Matrix, n: number): Float32Array | undefined {
+  return n >= GEMM_MIN_ROWS ? k.panels.get(w) : undefined;
+}
+
+/** The row-dot kernel (the stored matrix read row by row), rows split over the threads. */
+function matmulRows(k: KernelMemory, yAt: number, xAt: number, wAt: number, auxAt: number, biasAt: number, w: Matrix, n: number): void {
+  const { rows, cols } = w;
+  const kind = kernelKind(w);
+  const threads = Math.min(k.threads, rows >> 2);
+  if (threads > 1 && n * rows * cols >= PARALLEL_MIN_MACS) {
+    matmulSliced(k.kernels, k.control!, threads, kind, yAt, xAt, wAt, auxAt, biasAt, n, rows, cols);
+  } else {
+    k.kernels.matmul(kind, yAt, xAt, wAt, auxAt, biasAt, n, rows, cols, 0, rows);
   }
 }
 

@@ -3,6 +3,7 @@
 // - matmul: y (n, rows) = x (n, cols) · Wᵀ (+ bias) over rows [r0, r1), for every stored weight
 //   type; float32 accumulation in SIMD lanes, codes and 16-bit floats widened exactly. Prompts:
 //   four tokens at a time, so each decoded weight row serves four inputs.
+// - gemm: the same product for many rows over weights packed in panels (prompts, batches).
 // - expand: a stored matrix's float32 values (placing weights as float32).
 // - attend, attendRows: attention of query rows over cached keys and values.
 // - gelu: gelu_new in place.
@@ -330,6 +331,107 @@ export function matmul(kind: i32, y: usize, x: usize, w: usize, aux: usize, bias
     case Q4_F16: quantRows(y, x, w, aux, bias, n, rows, cols, r0, r1, true, true); break;
     case Q8_BF16: quantRows(y, x, w, aux, bias, n, rows, cols, r0, r1, false, false); break;
     case Q8_F16: quantRows(y, x, w, aux, bias, n, rows, cols, r0, r1, true, false); break;
+  }
+}
+
+// ---- GEMM: many rows (prompts, batched decoding) over weights packed in panels ----
+//
+// Panels: W (rows, cols) repacked once at placement, k-major in groups of 8 output rows:
+// panel p holds, for k = 0..cols−1, the 8 weights W[8p .. 8p+7][k] (rows past the end are 0),
+// i.e. (⌈rows/8⌉, cols, 8) floats. Inner loop (outer product, as XNNPACK's f32 gemm
+// wasmsimd loadsplat micro-kernels): per k, one input value per token splatted × the panel's two
+// vectors, into 4 tokens × 8 outputs of register accumulators: no horizontal sums, and every
+// loaded weight serves four tokens. TinyTalk's panels are 4–16 KB (L1); the token tiles stream.
+
+// The first min(count, 4) floats at p as a vector, zeros after (the last, partial panel).
+@inline function loadUpTo4(p: usize, count: i32): v128 {
+  let v = f32x4.splat(0);
+  if (count > 0) v = f32x4.replace_lane(v, 0, load<f32>(p));
+  if (count > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
+  if (count > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
+  if (count > 3) v = f32x4.replace_lane(v, 3, load<f32>(p, 12));
+  return v;
+}
+
+@inline function storeUpTo4(p: usize, v: v128, count: i32): void {
+  if (count > 0) store<f32>(p, f32x4.extract_lane(v, 0));
+  if (count > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
+  if (count > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
+  if (count > 3) store<f32>(p, f32x4.extract_lane(v, 3), 12);
+}
+
+// One token's 8 outputs (m of them real: the last panel may be partial).
+@inline function storeOutputs(p: usize, lo: v128, hi: v128, m: i32): void {
+  if (m >= 8) {
+    v128.store(p, lo);
+    v128.store(p, hi, 16);
+  } else {
+    storeUpTo4(p, lo, m);
+    storeUpTo4(p + 16, hi, m - 4);
+  }
+}
+
+/**
+ * y (n, rows) = x (n, cols) · Wᵀ (+ bias) for the outputs of panels [p0, p1) (rows 8·p0 ..
+ * min(8·p1, rows)); panels as above. Accumulators start at the bias.
+ */
+export function gemm(y: usize, x: usize, panels: usize, bias: usize, n: i32, rows: i32, cols: i32, p0: i32, p1: i32): void {
+  const xStride = <usize>cols << 2;
+  const yStride = <usize>rows << 2;
+  const panelBytes = <usize>cols << 5;
+  for (let p = p0; p < p1; p++) {
+    const wp = panels + <usize>p * panelBytes;
+    const r = p << 3;
+    const m = min(8, rows - r);
+    const b0 = bias ? (m >= 8 ? v128.load(bias + (<usize>r << 2)) : loadUpTo4(bias + (<usize>r << 2), m)) : f32x4.splat(0);
+    const b1 = bias ? (m >= 8 ? v128.load(bias + (<usize>r << 2), 16) : loadUpTo4(bias + (<usize>r << 2) + 16, m - 4)) : f32x4.splat(0);
+    let t = 0;
+    // 4 tokens × 8 outputs: 8 accumulators, 2 weight vectors, 4 splats live (14 of 16 registers)
+    for (; t + 4 <= n; t += 4) {
+      const x0 = x + <usize>t * xStride, x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
+      let a0 = b0, a1 = b1, c0 = b0, c1 = b1, d0 = b0, d1 = b1, e0 = b0, e1 = b1;
+      let xo: usize = 0;
+      for (let k: usize = 0; k < panelBytes; k += 32) {
+        const w0 = v128.load(wp + k), w1 = v128.load(wp + k, 16);
+        const s0 = v128.load32_splat(x0 + xo), s1 = v128.load32_splat(x1 + xo);
+        const s2 = v128.load32_splat(x2 + xo), s3 = v128.load32_splat(x3 + xo);
+        a0 = f32x4.add(a0, f32x4.mul(s0, w0));
+        a1 = f32x4.add(a1, f32x4.mul(s0, w1));
+        c0 = f32x4.add(c0, f32x4.mul(s1, w0));
+        c1 = f32x4.add(c1, f32x4.mul(s1, w1));
+        d0 = f32x4.add(d0, f32x4.mul(s2, w0));
+        d1 = f32x4.add(d1, f32x4.mul(s2, w1));
+        e0 = f32x4.add(e0, f32x4.mul(s3, w0));
+        e1 = f32x4.add(e1, f32x4.mul(s3, w1));
+        xo += 4;
+      }
+      const yo = y + <usize>t * yStride + (<usize>r << 2);
+      storeOutputs(yo, a0, a1, m);
+      storeOutputs(yo + yStride, c0, c1, m);
+      storeOutputs(yo + (yStride << 1), d0, d1, m);
+      storeOutputs(yo + yStride * 3, e0, e1, m);
+    }
+    // remaining tokens one by one: two chains per half, so adds overlap
+    for (; t < n; t++) {
+      const xt = x + <usize>t * xStride;
+      let a0 = b0, a1 = b1, c0 = f32x4.splat(0), c1 = f32x4.splat(0);
+      let xo: usize = 0;
+      let k: usize = 0;
+      for (; k + 64 <= panelBytes; k += 64) {
+        const s0 = v128.load32_splat(xt + xo), s1 = v128.load32_splat(xt + xo, 4);
+        a0 = f32x4.add(a0, f32x4.mul(s0, v128.load(wp + k)));
+        a1 = f32x4.add(a1, f32x4.mul(s0, v128.load(wp + k, 16)));
+        c0 = f32x4.add(c0, f32x4.mul(s1, v128.load(wp + k, 32)));
+        c1 = f32x4.add(c1, f32x4.mul(s1, v128.load(wp + k, 48)));
+        xo += 8;
+      }
+      if (k < panelBytes) {
+        const s0 = v128.load32_splat(xt + xo);
+        a0 = f32x4.add(a0, f32x4.mul(s0, v128.load(wp + k)));
+        a1 = f32x4.add(a1, f32x4.mul(s0, v128.load(wp + k, 16)));
+      }
+      storeOutputs(y + <usize>t * yStride + (<usize>r << 2), f32x4.add(a0, c0), f32x4.add(a1, c1), m);
+    }
   }
 }
 
