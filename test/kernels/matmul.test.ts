@@ -186,8 +186,12 @@ function placed(m: Matrix, float32: boolean): Matrix {
 }
 
 // (rows, cols, n): rows not a multiple of the 8-row panel, tokens not a multiple of the 4-token
-// tile (4, 5, 7, 37), TinyTalk's shapes; the unquantized types also widths not a multiple of 4
+// tile (4, 5, 7, 37), single tokens over groups of 4 panels and the rest, TinyTalk's shapes; the
+// unquantized types also widths not a multiple of 4
 const GEMM_SHAPES: Array<[number, number, number]> = [
+  [40, 64, 1],
+  [37, 32, 2],
+  [128, 128, 3],
   [8, 32, 4],
   [13, 64, 5],
   [33, 128, 7],
@@ -212,8 +216,7 @@ describe('GEMM over the panels of placed weights', () => {
       const x = floats(n * cols, r);
       for (const float32 of [false, true]) {
         const p = placed(w, float32);
-        expect(matmulPath(p, n)).toBe('gemm');
-        expect(matmulPath(p, 1)).toBe('rows');
+        expect([matmulPath(p), matmulPath(w)]).toEqual(['gemm', 'rows']);
         for (const bias of [undefined, floats(rows, r)]) {
           const want = oracle(x, w, n, bias);
           const y = new Float32Array(n * rows);
@@ -226,6 +229,22 @@ describe('GEMM over the panels of placed weights', () => {
       }
     });
   }
+
+  it('gives each row the same bits whether it runs alone or with others (tiles and single rows)', () => {
+    const r = rng(9);
+    const w = makeMatrix('q4_0/bf16', 44, 96, r);
+    const p = placed(w, false);
+    const n = 9;
+    const x = floats(n * 96, r);
+    const bias = floats(44, r);
+    const all = new Float32Array(n * 44);
+    matmul(all, x, p, n, bias);
+    for (let t = 0; t < n; t++) {
+      const one = new Float32Array(44);
+      matmul(one, x.subarray(t * 96, (t + 1) * 96), p, 1, bias);
+      expect(Array.from(all.subarray(t * 44, (t + 1) * 44)), `row ${t}`).toEqual(Array.from(one));
+    }
+  });
 
   it('writes only its outputs: rows after the last, partial panel keep their values', () => {
     const r = rng(5);

@@ -57,7 +57,7 @@ describe('kernel threads', () => {
     expect(kernelInfo().threads).toBe(2);
     const two = oneThreadResults();
     expect(Array.from(two.y)).toEqual(Array.from(one.y));
-    expect([matmulPath(q4Float32, n), matmulPath(q4Placed, n), matmulPath(odd, oddN)]).toEqual(['gemm', 'gemm', 'gemm']);
+    expect([matmulPath(q4Float32), matmulPath(q4Placed), matmulPath(odd)]).toEqual(['gemm', 'gemm', 'gemm']);
     expect(Array.from(two.placed)).toEqual(Array.from(one.placed));
     expect(Array.from(two.gemm)).toEqual(Array.from(one.gemm));
     expect(Array.from(two.gemmOdd)).toEqual(Array.from(one.gemmOdd));

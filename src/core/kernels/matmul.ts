@@ -17,12 +17,12 @@ export function matmul(y: Float32Array, x: Float32Array, w: Matrix, n: number, b
 }
 
 /**
- * Which kernel matmul(y, x, w, n) runs: 'gemm' (n rows over the panels placeWeights() packed),
- * 'rows' (row dot products over the stored matrix: one token, or weights not placed) or 'js'.
+ * Which kernel matmul() runs over w: 'gemm' (the panels placeWeights() packed), 'rows' (row dot
+ * products over a matrix that was not placed) or 'js'.
  */
-export function matmulPath(w: Matrix, n: number): 'gemm' | 'rows' | 'js' {
+export function matmulPath(w: Matrix): 'gemm' | 'rows' | 'js' {
   const k = wasmKernels();
-  return !k ? 'js' : gemmPanels(k, w, n) ? 'gemm' : 'rows';
+  return !k ? 'js' : gemmPanels(k, w) ? 'gemm' : 'rows';
 }
 
 /** Chooses the kernels, all of them ('js' to compare, or where WebAssembly must not be used). */

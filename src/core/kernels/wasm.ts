@@ -12,11 +12,6 @@ const CONTROL_AT = 64; // byte offset of the thread control block; address 0 mea
 const HEAP_START = 1024;
 /** Products smaller than this many multiply-adds stay on one thread (waking workers costs µs). */
 const PARALLEL_MIN_MACS = 1 << 17;
-/**
- * Products of at least this many input rows run as a GEMM over the weights' panels (where
- * placeWeights() packed them); fewer rows (a single decoded token) read the stored rows.
- */
-export const GEMM_MIN_ROWS = 4;
 /** Output rows per panel of packed weights (the gemm kernel's tile width). */
 export const PANEL_ROWS = 8;
 
@@ -261,7 +256,7 @@ export function matmulWasm(k: KernelMemory, y: Float32Array, x: Float32Array, w:
     if (biasAt === undefined) copyIn(k, bias!, bias!.byteLength, (biasAt = o)), (o += pad16(bias!.byteLength));
     if (yAt === undefined) yAt = o;
   }
-  const panels = gemmPanels(k, w, n);
+  const panels = gemmPanels(k, w);
   if (panels) {
     const count = Math.ceil(rows / PANEL_ROWS);
     const pAt = offsetOf(k, panels)!;
@@ -278,9 +273,13 @@ export function matmulWasm(k: KernelMemory, y: Float32Array, x: Float32Array, w:
   }
 }
 
-/** W's panels where n rows run as a GEMM over them (placed weights, enough rows); else undefined. */
-export function gemmPanels(k: KernelMemory, w: Matrix, n: number): Float32Array | undefined {
-  return n >= GEMM_MIN_ROWS ? k.panels.get(w) : undefined;
+/**
+ * W's panels when placeWeights() packed them: every product over a placed matrix, one token or
+ * many, runs the gemm kernel (one summation order, so a row's result never depends on the rows
+ * computed with it); the row-dot kernel reads matrices that were not placed.
+ */
+export function gemmPanels(k: KernelMemory, w: Matrix): Float32Array | undefined {
+  return k.panels.get(w);
 }
 
 /** The row-dot kernel (the stored matrix read row by row), rows split over the threads. */

@@ -371,23 +371,33 @@ export function matmul(kind: i32, y: usize, x: usize, w: usize, aux: usize, bias
   }
 }
 
+// The bias of panel p's 8 outputs (m of them real) as two vectors; zeros without a bias.
+@inline function panelBias(bias: usize, r: i32, m: i32, hi: bool): v128 {
+  if (!bias) return f32x4.splat(0);
+  const b = bias + (<usize>r << 2) + (hi ? 16 : 0);
+  return m >= 8 ? v128.load(b) : loadUpTo4(b, hi ? m - 4 : m);
+}
+
 /**
  * y (n, rows) = x (n, cols) · Wᵀ (+ bias) for the outputs of panels [p0, p1) (rows 8·p0 ..
- * min(8·p1, rows)); panels as above. Accumulators start at the bias.
+ * min(8·p1, rows)); panels as above. Every output is summed the same way whatever n and the
+ * tile it falls in: bias, then + x[k]·w[k] for k = 0, 1, ..., cols − 1, one float32 add at a
+ * time. So a row's result does not depend on the rows computed with it (a sequence decoded
+ * alone or in a batch, a prompt's last row or all its rows give the same bits).
  */
 export function gemm(y: usize, x: usize, panels: usize, bias: usize, n: i32, rows: i32, cols: i32, p0: i32, p1: i32): void {
   const xStride = <usize>cols << 2;
   const yStride = <usize>rows << 2;
   const panelBytes = <usize>cols << 5;
+  const n4 = n & ~3;
+  // 4 tokens × 8 outputs per tile: 8 accumulators, 2 weight vectors, 4 splats live (14 of 16
+  // registers); the panel (4–16 KB for TinyTalk) stays in L1 while the token tiles stream past
   for (let p = p0; p < p1; p++) {
     const wp = panels + <usize>p * panelBytes;
     const r = p << 3;
     const m = min(8, rows - r);
-    const b0 = bias ? (m >= 8 ? v128.load(bias + (<usize>r << 2)) : loadUpTo4(bias + (<usize>r << 2), m)) : f32x4.splat(0);
-    const b1 = bias ? (m >= 8 ? v128.load(bias + (<usize>r << 2), 16) : loadUpTo4(bias + (<usize>r << 2) + 16, m - 4)) : f32x4.splat(0);
-    let t = 0;
-    // 4 tokens × 8 outputs: 8 accumulators, 2 weight vectors, 4 splats live (14 of 16 registers)
-    for (; t + 4 <= n; t += 4) {
+    const b0 = panelBias(bias, r, m, false), b1 = panelBias(bias, r, m, true);
+    for (let t = 0; t < n4; t += 4) {
       const x0 = x + <usize>t * xStride, x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
       let a0 = b0, a1 = b1, c0 = b0, c1 = b1, d0 = b0, d1 = b1, e0 = b0, e1 = b1;
       let xo: usize = 0;
@@ -411,26 +421,76 @@ export function gemm(y: usize, x: usize, panels: usize, bias: usize, n: i32, row
       storeOutputs(yo + (yStride << 1), d0, d1, m);
       storeOutputs(yo + yStride * 3, e0, e1, m);
     }
-    // remaining tokens one by one: two chains per half, so adds overlap
-    for (; t < n; t++) {
-      const xt = x + <usize>t * xStride;
-      let a0 = b0, a1 = b1, c0 = f32x4.splat(0), c1 = f32x4.splat(0);
+  }
+  // the other tokens (one decoded token: all of them) one at a time, 4 panels × 8 outputs per
+  // step: 8 independent add chains hide the add latency
+  for (let t = n4; t < n; t++) {
+    const xt = x + <usize>t * xStride;
+    const yt = y + <usize>t * yStride;
+    let p = p0;
+    for (; p + 4 <= p1 && ((p + 4) << 3) <= rows; p += 4) {
+      const wa = panels + <usize>p * panelBytes, wb = wa + panelBytes, wc = wb + panelBytes, wd = wc + panelBytes;
+      const r = p << 3;
+      let a0 = panelBias(bias, r, 8, false), a1 = panelBias(bias, r, 8, true);
+      let c0 = panelBias(bias, r + 8, 8, false), c1 = panelBias(bias, r + 8, 8, true);
+      let d0 = panelBias(bias, r + 16, 8, false), d1 = panelBias(bias, r + 16, 8, true);
+      let e0 = panelBias(bias, r + 24, 8, false), e1 = panelBias(bias, r + 24, 8, true);
       let xo: usize = 0;
       let k: usize = 0;
       for (; k + 64 <= panelBytes; k += 64) {
-        const s0 = v128.load32_splat(xt + xo), s1 = v128.load32_splat(xt + xo, 4);
-        a0 = f32x4.add(a0, f32x4.mul(s0, v128.load(wp + k)));
-        a1 = f32x4.add(a1, f32x4.mul(s0, v128.load(wp + k, 16)));
-        c0 = f32x4.add(c0, f32x4.mul(s1, v128.load(wp + k, 32)));
-        c1 = f32x4.add(c1, f32x4.mul(s1, v128.load(wp + k, 48)));
+        const s = v128.load32_splat(xt + xo), u = v128.load32_splat(xt + xo, 4);
+        a0 = f32x4.add(a0, f32x4.mul(s, v128.load(wa + k)));
+        a1 = f32x4.add(a1, f32x4.mul(s, v128.load(wa + k, 16)));
+        c0 = f32x4.add(c0, f32x4.mul(s, v128.load(wb + k)));
+        c1 = f32x4.add(c1, f32x4.mul(s, v128.load(wb + k, 16)));
+        d0 = f32x4.add(d0, f32x4.mul(s, v128.load(wc + k)));
+        d1 = f32x4.add(d1, f32x4.mul(s, v128.load(wc + k, 16)));
+        e0 = f32x4.add(e0, f32x4.mul(s, v128.load(wd + k)));
+        e1 = f32x4.add(e1, f32x4.mul(s, v128.load(wd + k, 16)));
+        a0 = f32x4.add(a0, f32x4.mul(u, v128.load(wa + k, 32)));
+        a1 = f32x4.add(a1, f32x4.mul(u, v128.load(wa + k, 48)));
+        c0 = f32x4.add(c0, f32x4.mul(u, v128.load(wb + k, 32)));
+        c1 = f32x4.add(c1, f32x4.mul(u, v128.load(wb + k, 48)));
+        d0 = f32x4.add(d0, f32x4.mul(u, v128.load(wc + k, 32)));
+        d1 = f32x4.add(d1, f32x4.mul(u, v128.load(wc + k, 48)));
+        e0 = f32x4.add(e0, f32x4.mul(u, v128.load(wd + k, 32)));
+        e1 = f32x4.add(e1, f32x4.mul(u, v128.load(wd + k, 48)));
         xo += 8;
       }
       if (k < panelBytes) {
-        const s0 = v128.load32_splat(xt + xo);
-        a0 = f32x4.add(a0, f32x4.mul(s0, v128.load(wp + k)));
-        a1 = f32x4.add(a1, f32x4.mul(s0, v128.load(wp + k, 16)));
+        const s = v128.load32_splat(xt + xo);
+        a0 = f32x4.add(a0, f32x4.mul(s, v128.load(wa + k)));
+        a1 = f32x4.add(a1, f32x4.mul(s, v128.load(wa + k, 16)));
+        c0 = f32x4.add(c0, f32x4.mul(s, v128.load(wb + k)));
+        c1 = f32x4.add(c1, f32x4.mul(s, v128.load(wb + k, 16)));
+        d0 = f32x4.add(d0, f32x4.mul(s, v128.load(wc + k)));
+        d1 = f32x4.add(d1, f32x4.mul(s, v128.load(wc + k, 16)));
+        e0 = f32x4.add(e0, f32x4.mul(s, v128.load(wd + k)));
+        e1 = f32x4.add(e1, f32x4.mul(s, v128.load(wd + k, 16)));
       }
-      storeOutputs(y + <usize>t * yStride + (<usize>r << 2), f32x4.add(a0, c0), f32x4.add(a1, c1), m);
+      const yo = yt + (<usize>r << 2);
+      v128.store(yo, a0);
+      v128.store(yo, a1, 16);
+      v128.store(yo, c0, 32);
+      v128.store(yo, c1, 48);
+      v128.store(yo, d0, 64);
+      v128.store(yo, d1, 80);
+      v128.store(yo, e0, 96);
+      v128.store(yo, e1, 112);
+    }
+    for (; p < p1; p++) {
+      const wp = panels + <usize>p * panelBytes;
+      const r = p << 3;
+      const m = min(8, rows - r);
+      let a0 = panelBias(bias, r, m, false), a1 = panelBias(bias, r, m, true);
+      let xo: usize = 0;
+      for (let k: usize = 0; k < panelBytes; k += 32) {
+        const s = v128.load32_splat(xt + xo);
+        a0 = f32x4.add(a0, f32x4.mul(s, v128.load(wp + k)));
+        a1 = f32x4.add(a1, f32x4.mul(s, v128.load(wp + k, 16)));
+        xo += 4;
+      }
+      storeOutputs(yt + (<usize>r << 2), a0, a1, m);
     }
   }
 }
@@ -480,8 +540,12 @@ export function expand(kind: i32, dst: usize, w: usize, aux: usize, rows: i32, c
 
 // e^x for float32 lanes, x ≤ 0 (Cephes expf: x = n·ln2 + r, |r| ≤ ln2/2, degree-6 polynomial,
 // times 2^n; relative error about 1 ulp). Below −87 the result is 0, as float32 e^x rounds.
+// n is rounded (to nearest, ties to even) by adding 1.5·2^23 + 127: the sum's low mantissa bits
+// are then n + 127, which shifted into the exponent field make 2^n without a float→int conversion
+// (i32x4.trunc_sat and f32x4.nearest take several instructions each on x86).
 @inline function expNeg4(x: v128): v128 {
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504)));
+  const biased = f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504)), f32x4.splat(12583039));
+  const n = f32x4.sub(biased, f32x4.splat(12583039));
   const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375))), f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
   let p = f32x4.splat(1.9875691500e-4);
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
@@ -490,8 +554,7 @@ export function expand(kind: i32, dst: usize, w: usize, aux: usize, rows: i32, c
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
   const e = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
-  const ni = i32x4.trunc_sat_f32x4_s(f32x4.max(n, f32x4.splat(-126)));
-  const scaled = f32x4.mul(e, i32x4.shl(i32x4.add(ni, i32x4.splat(127)), 23));
+  const scaled = f32x4.mul(e, i32x4.shl(biased, 23)); // 2^n for n ≥ −126, which x ≥ −87 ensures
   return v128.and(scaled, f32x4.ge(x, f32x4.splat(-87)));
 }
 
