@@ -5,7 +5,7 @@
 import type { Matrix } from '../neo/tensor.js';
 import type { LayerNormWeights, NeoLayerWeights, NeoWeights } from '../neo/weights.js';
 import { dequantizeRow } from '../formats/quant.js';
-import { expandWasm, kernelArray, kernelMemory, PANEL_ROWS, placeArray, type KernelMemory } from './wasm.js';
+import { expandWasm, kernelArray, kernelMemory, packWasm, PANEL_ROWS, placeArray, type KernelMemory } from './wasm.js';
 
 export interface PlaceOptions {
   /**
@@ -28,18 +28,17 @@ function expandMatrix(k: KernelMemory, m: Matrix): Matrix {
 /**
  * The float32 values of m packed for the gemm kernel: (⌈rows/8⌉, cols, 8), panel p holding rows
  * 8p..8p+7 k-major (weight (r, c) at ((r >> 3)·cols + c)·8 + (r & 7)), rows past the end zero.
+ * By the SIMD kernel where it can (shared memory), here otherwise.
  */
 function packPanels(k: KernelMemory, m: Matrix): Float32Array {
   const { rows, cols } = m;
   const panels = kernelArray(k, Math.ceil(rows / PANEL_ROWS) * PANEL_ROWS * cols);
-  panels.fill(0); // a reused region of the kernel memory: the padding rows must read as zero
+  if (packWasm(k, panels, m)) return panels;
   const row = new Float32Array(cols); // (cols) one row's values
   for (let r = 0; r < rows; r++) {
-    let values: Float32Array = row;
-    if (m.type === 'f32') values = m.data.subarray(r * cols, (r + 1) * cols);
-    else dequantizeRow(m, r, row);
+    dequantizeRow(m, r, row);
     const o = (r >> 3) * cols * PANEL_ROWS + (r & 7);
-    for (let c = 0; c < cols; c++) panels[o + c * PANEL_ROWS] = values[c]!;
+    for (let c = 0; c < cols; c++) panels[o + c * PANEL_ROWS] = row[c]!;
   }
   return placeArray(k, panels);
 }

@@ -300,8 +300,25 @@ function matmulRows(k: KernelMemory, yAt: number, xAt: number, wAt: number, auxA
  * (kernelArray()); returns false, writing nothing, where it is not.
  */
 export function expandWasm(k: KernelMemory, dst: Float32Array, w: Matrix): boolean {
+  return decodeWasm(k, dst, w, w.rows * w.cols, (kind, dstAt, wAt, auxAt) => k.kernels.expand(kind, dstAt, wAt, auxAt, w.rows, w.cols));
+}
+
+/**
+ * panels = the float32 values of w packed for gemm, (⌈rows/8⌉, cols, 8) as placeWeights() packs
+ * them, by the kernel; the same conditions on panels as expandWasm's on dst.
+ */
+export function packWasm(k: KernelMemory, panels: Float32Array, w: Matrix): boolean {
+  return decodeWasm(k, panels, w, Math.ceil(w.rows / PANEL_ROWS) * PANEL_ROWS * w.cols, (kind, dstAt, wAt, auxAt) => {
+    const group = allocate(k, 4 * PANEL_ROWS * w.cols); // (8, cols) one panel's rows, decoded
+    k.kernels.pack(kind, dstAt, wAt, auxAt, w.rows, w.cols, group);
+    release(k, group, 4 * PANEL_ROWS * w.cols);
+  });
+}
+
+/** Runs `decode` on the offsets of dst and of w's arrays (copied in for the call if outside the memory). */
+function decodeWasm(k: KernelMemory, dst: Float32Array, w: Matrix, length: number, decode: (kind: number, dstAt: number, wAt: number, auxAt: number) => void): boolean {
   const dstAt = offsetOf(k, dst);
-  if (!k.shared || dstAt === undefined || dst.length < w.rows * w.cols) return false;
+  if (!k.shared || dstAt === undefined || dst.length < length) return false;
   const main = w.type === 'q4_0' || w.type === 'q8_0' ? w.scales : w.data;
   const aux = w.type === 'q4_0' ? w.nibbles : w.type === 'q8_0' ? w.codes : undefined;
   // stored arrays outside the memory pass through a temporary region (weights are copied once)
@@ -315,7 +332,7 @@ export function expandWasm(k: KernelMemory, dst: Float32Array, w: Matrix): boole
   };
   const [wAt, wTemp] = temp(main);
   const [auxAt, auxTemp] = temp(aux);
-  k.kernels.expand(kernelKind(w), dstAt, wAt, auxAt, w.rows, w.cols);
+  decode(kernelKind(w), dstAt, wAt, auxAt);
   if (wTemp) release(k, wAt, wTemp);
   if (auxTemp) release(k, auxAt, auxTemp);
   return true;

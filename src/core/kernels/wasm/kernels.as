@@ -495,6 +495,50 @@ export function gemm(y: usize, x: usize, panels: usize, bias: usize, n: i32, row
   }
 }
 
+// The 4 × 4 transpose of a, b, c, d (rows) written as 4 vectors (columns) at p, p + 32, p + 64, p + 96.
+@inline function storeTransposed(p: usize, a: v128, b: v128, c: v128, d: v128): void {
+  const ab0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), ab1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+  const cd0 = v128.shuffle<f32>(c, d, 0, 4, 1, 5), cd1 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+  v128.store(p, v128.shuffle<f32>(ab0, cd0, 0, 1, 4, 5));
+  v128.store(p, v128.shuffle<f32>(ab0, cd0, 2, 3, 6, 7), 32);
+  v128.store(p, v128.shuffle<f32>(ab1, cd1, 0, 1, 4, 5), 64);
+  v128.store(p, v128.shuffle<f32>(ab1, cd1, 2, 3, 6, 7), 96);
+}
+
+/**
+ * panels (⌈rows/8⌉, cols, 8) = the float32 values of the stored matrix of `kind` at w (data or
+ * block scales) and aux (block codes), packed as above. group: scratch of 8·cols floats, where
+ * each group of 8 rows is decoded (rows past the end as zeros) before it is transposed in 4 × 4
+ * blocks (cols not a multiple of 4: the last columns one by one).
+ */
+export function pack(kind: i32, panels: usize, w: usize, aux: usize, rows: i32, cols: i32, group: usize): void {
+  const nb = <usize>(cols >> 5);
+  const codeBytes: usize = kind == Q4_BF16 || kind == Q4_F16 ? 16 : 32;
+  const rowBytes = <usize>cols << 2;
+  const c4 = <usize>(cols & ~3);
+  for (let r0 = 0; r0 < rows; r0 += 8) {
+    for (let j = 0; j < 8; j++) {
+      const ri = <usize>(r0 + j);
+      const row = group + <usize>j * rowBytes;
+      // row ri's place in each stored layout: float32 and 16-bit data, or its blocks' scales and codes
+      if (ri >= <usize>rows) memory.fill(row, 0, rowBytes);
+      else if (kind == F32) memory.copy(row, w + ri * rowBytes, rowBytes);
+      else if (kind == BF16 || kind == F16) expand(kind, row, w + ((ri * cols) << 1), 0, 1, cols);
+      else expand(kind, row, w + ((ri * nb) << 1), aux + ri * nb * codeBytes, 1, cols);
+    }
+    const dst = panels + <usize>r0 * rowBytes; // panel r0/8: (cols, 8)
+    let c: usize = 0;
+    for (; c < c4; c += 4) {
+      const o = c << 2, g = group + o;
+      storeTransposed(dst + (c << 5), v128.load(g), v128.load(g + rowBytes), v128.load(g + 2 * rowBytes), v128.load(g + 3 * rowBytes));
+      storeTransposed(dst + (c << 5) + 16, v128.load(g + 4 * rowBytes), v128.load(g + 5 * rowBytes), v128.load(g + 6 * rowBytes), v128.load(g + 7 * rowBytes));
+    }
+    for (; c < <usize>cols; c++) {
+      for (let j: usize = 0; j < 8; j++) store<f32>(dst + (c << 5) + (j << 2), load<f32>(group + j * rowBytes + (c << 2)));
+    }
+  }
+}
+
 // ---- float32 values of a stored matrix (placing weights as float32) ----
 
 /** dst (rows, cols) float32 = the weights of kind at w (data or block scales) and aux (block codes). */
