@@ -1,7 +1,7 @@
 // Placing a model's weights into the kernel memory once, so matmul() reads them in place
 // (no copy per call) and the original arrays can be dropped; each matrix is also packed once
-// into the gemm kernel's panels (float32, beside the stored matrix, which batch-1 decoding and
-// the embedding lookup keep reading).
+// into the gemm kernel's panels (float32, beside the stored matrix, which the embedding lookup
+// and the plain-JS fallback keep reading).
 import type { Matrix } from '../neo/tensor.js';
 import type { LayerNormWeights, NeoLayerWeights, NeoWeights } from '../neo/weights.js';
 import { dequantizeRow } from '../formats/quant.js';
@@ -9,9 +9,10 @@ import { expandWasm, kernelArray, kernelMemory, packWasm, PANEL_ROWS, placeArray
 
 export interface PlaceOptions {
   /**
-   * Hold 16-bit and quantized matrices as their float32 values (exact: a Q4_0 weight is a 16-bit
-   * scale times a small integer). Products then differ only by float rounding, run about twice
-   * as fast, and take 4 bytes per weight (TinyTalk Q4: 13.5 MB instead of 1.9 MB).
+   * Also hold 16-bit and quantized matrices as their float32 values (exact: a Q4_0 weight is a
+   * 16-bit scale times a small integer), 4 bytes per weight (TinyTalk Q4: 13.5 MB instead of
+   * 1.9 MB). The WASM products read the float32 panels whatever this says; the embedding lookup
+   * and the plain-JS fallback read this copy.
    */
   float32?: boolean;
 }

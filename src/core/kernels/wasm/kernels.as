@@ -1,9 +1,10 @@
 // WebAssembly SIMD kernels, AssemblyScript source (compiled by scripts/build-kernels.mjs; the
 // .as extension keeps tsc away). Pointers are byte offsets into the imported memory.
 // - matmul: y (n, rows) = x (n, cols) · Wᵀ (+ bias) over rows [r0, r1), for every stored weight
-//   type; float32 accumulation in SIMD lanes, codes and 16-bit floats widened exactly. Prompts:
-//   four tokens at a time, so each decoded weight row serves four inputs.
-// - gemm: the same product for many rows over weights packed in panels (prompts, batches).
+//   type (matrices not placed by placeWeights); float32 accumulation in SIMD lanes, codes and
+//   16-bit floats widened exactly. Prompts: four tokens at a time, so each decoded weight row
+//   serves four inputs.
+// - gemm, pack: the same product over placed weights, packed once into float32 panels.
 // - expand: a stored matrix's float32 values (placing weights as float32).
 // - attend, attendRows: attention of query rows over cached keys and values.
 // - gelu: gelu_new in place.
