@@ -46,7 +46,7 @@ const shapes = [
   [`dwte ${V}×${D}, K ${R}`, V * D * R, [V, D, R, R, 1, D, D, 1]],
 ];
 for (const [name, macs, args] of shapes) {
-  const ms = cpuMs(() => k.gemm(c, a, b, 0, ...args));
+  const ms = cpuMs(() => k.gemmStrided(c, a, b, 0, ...args));
   console.log(`gemm ${name.padEnd(34)} ${((2 * macs) / ms / 1e6).toFixed(1).padStart(6)} GFLOP/s`);
 }
 const p = (name) => at(buf[name]);

@@ -18,8 +18,12 @@ const source = join(root, 'src/core/kernels/wasm/kernels.as');
 const target = join(root, 'src/core/kernels/generated/kernels-wasm.ts');
 
 async function compile(shared) {
-  const { default: asc } = await import('assemblyscript/asc'); // only when the module must be remade
-  const text = readFileSync(source, 'utf8');
+  return Buffer.from(await compileAssemblyScript(readFileSync(source, 'utf8'), shared, source)).toString('base64');
+}
+
+/** The WebAssembly bytes of AssemblyScript `text` (kernels.as, or a probe of scripts/kernel-gflops.mjs). */
+export async function compileAssemblyScript(text, shared, label = 'kernels.as') {
+  const { default: asc } = await import('assemblyscript/asc'); // loaded only when something is compiled
   let binary = null;
   const options = ['--optimizeLevel', '3', '--shrinkLevel', '0', '--runtime', 'stub', '--noAssert', '--enable', 'simd'];
   options.push('--importMemory', '--noExportMemory', '--initialMemory', '1');
@@ -34,8 +38,8 @@ async function compile(shared) {
     stdout: { write: () => true },
     stderr: { write: (s) => (stderr.push(String(s)), true) },
   });
-  if (error || !binary) throw new Error(`AssemblyScript failed on ${source}:\n${stderr.join('')}${error ?? ''}`);
-  return Buffer.from(binary).toString('base64');
+  if (error || !binary) throw new Error(`AssemblyScript failed on ${label}:\n${stderr.join('')}${error ?? ''}`);
+  return binary;
 }
 
 /** The hash of everything the generated module is made from. */

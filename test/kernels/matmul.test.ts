@@ -1,9 +1,11 @@
 // The WebAssembly SIMD kernels against two oracles: the plain-JS kernels (the fallback) and a
-// float64 product over weights decoded one by one with halfs.ts, for every stored matrix type.
+// float64 product over weights decoded one by one with halfs.ts, for every stored matrix type:
+// the row-dot kernel over stored matrices, and the GEMM over the panels of placed ones.
 import { afterEach, describe, expect, it } from 'vitest';
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from '../../src/core/bytes/halfs.js';
-import { activationArray, kernelInfo, matmul, setKernelBackend } from '../../src/core/kernels/matmul.js';
+import { activationArray, kernelInfo, matmul, matmulPath, setKernelBackend } from '../../src/core/kernels/matmul.js';
 import { matmulJs } from '../../src/core/kernels/js.js';
+import { placeWeights } from '../../src/core/kernels/place.js';
 import { QBLOCK, type Matrix, type ScaleType } from '../../src/core/neo/tensor.js';
 
 // Deterministic pseudo-random numbers (xorshift32), so failures reproduce.
@@ -174,5 +176,81 @@ describe('WebAssembly SIMD matmul', () => {
     matmul(y, x, w, 2);
     const want = oracle(x, w, 2);
     expectClose(y, want.y, want.mag);
+  });
+});
+
+/** m placed as placeWeights() places a model's matrices (stored or float32 layout). */
+function placed(m: Matrix, float32: boolean): Matrix {
+  const empty = new Float32Array(0);
+  return placeWeights({ wte: m, wpe: empty, layers: [], lnF: { weight: empty, bias: empty } }, { float32 }).wte;
+}
+
+// (rows, cols, n): rows not a multiple of the 8-row panel, tokens not a multiple of the 4-token
+// tile (4, 5, 7, 37), single tokens over groups of 4 panels and the rest, TinyTalk's shapes; the
+// unquantized types also widths not a multiple of 4
+const GEMM_SHAPES: Array<[number, number, number]> = [
+  [40, 64, 1],
+  [37, 32, 2],
+  [128, 128, 3],
+  [8, 32, 4],
+  [13, 64, 5],
+  [33, 128, 7],
+  [128, 128, 37],
+  [512, 128, 9],
+  [128, 512, 6],
+  [1, 96, 11],
+];
+const GEMM_ODD_SHAPES: Array<[number, number, number]> = [
+  [3, 1, 4],
+  [9, 13, 5],
+  [17, 37, 8],
+  [6, 71, 10],
+];
+
+describe('GEMM over the panels of placed weights', () => {
+  for (const type of TYPES) {
+    const shapes = type.includes('/') ? GEMM_SHAPES : [...GEMM_SHAPES, ...GEMM_ODD_SHAPES];
+    it.each(shapes)(`${type}: (%i × %i) weights, %i tokens, agrees with the oracles`, (rows, cols, n) => {
+      const r = rng(rows * 7919 + cols * 31 + n);
+      const w = makeMatrix(type, rows, cols, r);
+      const x = floats(n * cols, r);
+      for (const float32 of [false, true]) {
+        const p = placed(w, float32);
+        expect([matmulPath(p), matmulPath(w)]).toEqual(['gemm', 'rows']);
+        for (const bias of [undefined, floats(rows, r)]) {
+          const want = oracle(x, w, n, bias);
+          const y = new Float32Array(n * rows);
+          matmul(y, x, p, n, bias);
+          expectClose(y, want.y, want.mag);
+          const yJs = new Float32Array(n * rows);
+          matmulJs(yJs, x, w, n, bias);
+          expectClose(y, yJs, want.mag);
+        }
+      }
+    });
+  }
+
+  it('gives each row the same bits whether it runs alone or with others (tiles and single rows)', () => {
+    const r = rng(9);
+    const w = makeMatrix('q4_0/bf16', 44, 96, r);
+    const p = placed(w, false);
+    const n = 9;
+    const x = floats(n * 96, r);
+    const bias = floats(44, r);
+    const all = new Float32Array(n * 44);
+    matmul(all, x, p, n, bias);
+    for (let t = 0; t < n; t++) {
+      const one = new Float32Array(44);
+      matmul(one, x.subarray(t * 96, (t + 1) * 96), p, 1, bias);
+      expect(Array.from(all.subarray(t * 44, (t + 1) * 44)), `row ${t}`).toEqual(Array.from(one));
+    }
+  });
+
+  it('writes only its outputs: rows after the last, partial panel keep their values', () => {
+    const r = rng(5);
+    const w = placed(makeMatrix('f32', 11, 16, r), false);
+    const y = activationArray(5 * 11 + 8).fill(7);
+    matmul(y.subarray(0, 5 * 11), floats(5 * 16, r), w, 5);
+    expect(Array.from(y.subarray(5 * 11))).toEqual(new Array(8).fill(7));
   });
 });

@@ -57,9 +57,9 @@ describe('training kernels against the plain-JS layer functions', () => {
       matmul_backward(dx, dw, db, dy, x, w, N, C, OC, new Float64Array(Math.max(C, OC, N)), gather(Math.max(N, OC)));
       const { k, ins: [kx, kw, kb, kdy, kdx, kdw, kdb], outs: [ky, kwT] } = arena([x, w, bias, dy, dx0, dw0, db0], [N * OC, C * OC]);
       k.transpose(at(kwT!), at(kw!), OC, C);
-      k.gemm(at(ky!), at(kx!), at(kwT!), at(kb!), N, OC, C, C, 1, OC, OC, 0);
-      k.gemm(at(kdx!), at(kdy!), at(kw!), 0, N, C, OC, OC, 1, C, C, 1);
-      k.gemm(at(kdw!), at(kdy!), at(kx!), 0, OC, C, N, 1, OC, C, C, 1);
+      k.gemmStrided(at(ky!), at(kx!), at(kwT!), at(kb!), N, OC, C, C, 1, OC, OC, 0);
+      k.gemmStrided(at(kdx!), at(kdy!), at(kw!), 0, N, C, OC, OC, 1, C, C, 1);
+      k.gemmStrided(at(kdw!), at(kdy!), at(kx!), 0, OC, C, N, 1, OC, C, C, 1);
       k.columnSums(at(kdb!), at(kdy!), N, OC);
       expect(relError(ky!, y)).toBeLessThan(1e-5);
       expect(relError(kdx!, dx)).toBeLessThan(1e-5);
@@ -139,10 +139,10 @@ describe('training kernels against the plain-JS layer functions', () => {
     const { k, ins: [kw, kr, kt], outs: [cT, g, losses64, scratch, grow, gw] } = arena([wte, rows, new Float32Array(R)], [D * R, V * R, 2 * R, 4 * R, R * D, V * D]);
     new Int32Array(kt!.buffer, kt!.byteOffset, R).set(ti); // int32 targets, −1 for padding
     k.transpose(at(cT!), at(kr!), R, D);
-    k.gemm(at(g!), at(kw!), at(cT!), 0, V, R, D, D, 1, R, R, 0);
+    k.gemmStrided(at(g!), at(kw!), at(cT!), 0, V, R, D, D, 1, R, R, 0);
     k.crossEntropy(at(g!), at(kt!), at(losses64!), V, R, scale, at(scratch!));
-    k.gemm(at(grow!), at(g!), at(kw!), 0, R, D, V, 1, R, D, D, 0);
-    k.gemm(at(gw!), at(g!), at(kr!), 0, V, D, R, R, 1, D, D, 1);
+    k.gemmStrided(at(grow!), at(g!), at(kw!), 0, R, D, V, 1, R, D, D, 0);
+    k.gemmStrided(at(gw!), at(g!), at(kr!), 0, V, D, R, R, 1, D, D, 1);
     const l64 = new Float64Array(losses64!.buffer, losses64!.byteOffset, R);
     const got = l64.reduce((a, b) => a + b, 0);
     expect(Math.abs(got - want) / want).toBeLessThan(1e-6);

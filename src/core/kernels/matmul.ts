@@ -2,7 +2,7 @@
 // has them, the plain-JavaScript ones otherwise (same results to within float rounding).
 import type { Matrix } from '../neo/tensor.js';
 import { matmulJs } from './js.js';
-import { kernelArray, kernelMemory, matmulWasm, setWasmWanted, wasmKernels, type KernelArrayType } from './wasm.js';
+import { gemmPanels, kernelArray, kernelMemory, matmulWasm, setWasmWanted, wasmKernels, type KernelArrayType } from './wasm.js';
 
 export type KernelBackend = 'wasm' | 'js';
 
@@ -14,6 +14,15 @@ export function matmul(y: Float32Array, x: Float32Array, w: Matrix, n: number, b
   const k = wasmKernels();
   if (k) matmulWasm(k, y, x, w, n, bias);
   else matmulJs(y, x, w, n, bias);
+}
+
+/**
+ * Which kernel matmul() runs over w: 'gemm' (the panels placeWeights() packed), 'rows' (row dot
+ * products over a matrix that was not placed) or 'js'.
+ */
+export function matmulPath(w: Matrix): 'gemm' | 'rows' | 'js' {
+  const k = wasmKernels();
+  return !k ? 'js' : gemmPanels(k, w) ? 'gemm' : 'rows';
 }
 
 /** Chooses the kernels, all of them ('js' to compare, or where WebAssembly must not be used). */

@@ -9,6 +9,12 @@ export type MatmulKernel = (
   n: number, rows: number, cols: number, r0: number, r1: number,
 ) => void;
 
+/** gemm(y, x, panels, bias, n, rows, cols, p0, p1) of kernels.as: many rows over packed panels of 8 outputs. */
+export type GemmKernel = (y: number, x: number, panels: number, bias: number, n: number, rows: number, cols: number, p0: number, p1: number) => void;
+
+/** pack(kind, panels, w, aux, rows, cols, row) of kernels.as: a stored matrix's float32 values as gemm panels. */
+export type PackKernel = (kind: number, panels: number, w: number, aux: number, rows: number, cols: number, row: number) => void;
+
 /** Kernel number of a matrix type, as kernels.as numbers them. */
 export function kernelKind(w: Matrix): number {
   switch (w.type) {
@@ -69,6 +75,8 @@ export type FirmwareV3AttentionKernel = (out: number, a: number, codes: number, 
 
 export interface Kernels {
   matmul: MatmulKernel;
+  gemm: GemmKernel;
+  pack: PackKernel;
   attend: AttendKernel;
   attendRows: AttendRowsKernel;
   gelu: GeluKernel;
@@ -86,6 +94,8 @@ export function instantiateKernels(module: WebAssembly.Module, memory: WebAssemb
   const { exports } = new WebAssembly.Instance(module, { env: { memory } });
   return {
     matmul: exports['matmul'] as MatmulKernel,
+    gemm: exports['gemm'] as GemmKernel,
+    pack: exports['pack'] as PackKernel,
     attend: exports['attend'] as AttendKernel,
     attendRows: exports['attendRows'] as AttendRowsKernel,
     gelu: exports['gelu'] as GeluKernel,

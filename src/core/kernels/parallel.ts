@@ -8,12 +8,13 @@ const GEN = 0; // bumped once per call; workers sleep on it
 const DONE = 1; // slices finished by workers
 const STOP = 2; // 1: workers return
 const SLICES = 3; // threads taking part in this call
-const OP = 4; // which kernel: MATMUL or ATTEND
+const OP = 4; // which kernel: MATMUL, ATTEND or GEMM
 const ARGS = 5; // the kernel's arguments (below)
 export const CONTROL_WORDS = 16;
 
 const MATMUL = 0; // args: kind, y, x, w, aux, bias, n, rows, cols — slices are row ranges of W
 const ATTEND = 1; // args: table, n, D, hs, scale (float32 bits), scores, scores stride — slices take every SLICES-th row
+const GEMM = 2; // args: y, x, panels, bias, n, rows, cols — slices are ranges of whole panels (8 rows of W)
 
 const bits = new Int32Array(1);
 const bitsF32 = new Float32Array(bits.buffer);
@@ -26,6 +27,10 @@ function runSlice(kernels: Kernels, ctl: Int32Array, s: number): void {
     const rows = ctl[a + 7]!;
     const r0 = Math.floor((rows * s) / count), r1 = Math.floor((rows * (s + 1)) / count);
     if (r0 < r1) kernels.matmul(ctl[a]!, ctl[a + 1]!, ctl[a + 2]!, ctl[a + 3]!, ctl[a + 4]!, ctl[a + 5]!, ctl[a + 6]!, rows, ctl[a + 8]!, r0, r1);
+  } else if (ctl[OP] === GEMM) {
+    const panels = (ctl[a + 5]! + 7) >> 3;
+    const p0 = Math.floor((panels * s) / count), p1 = Math.floor((panels * (s + 1)) / count);
+    if (p0 < p1) kernels.gemm(ctl[a]!, ctl[a + 1]!, ctl[a + 2]!, ctl[a + 3]!, ctl[a + 4]!, ctl[a + 5]!, ctl[a + 6]!, p0, p1);
   } else {
     bits[0] = ctl[a + 4]!;
     kernels.attendRows(ctl[a]!, s, ctl[a + 1]!, count, ctl[a + 2]!, ctl[a + 3]!, bitsF32[0]!, ctl[a + 5]! + s * ctl[a + 6]!);
@@ -51,6 +56,17 @@ export function matmulSliced(
   ctl[OP] = MATMUL;
   ctl[a] = kind, ctl[a + 1] = y, ctl[a + 2] = x, ctl[a + 3] = w, ctl[a + 4] = aux;
   ctl[a + 5] = bias, ctl[a + 6] = n, ctl[a + 7] = rows, ctl[a + 8] = cols;
+  run(kernels, ctl, threads);
+}
+
+/** gemm over `threads` slices of the panels: slice 0 here, the others on the workers. */
+export function gemmSliced(
+  kernels: Kernels, ctl: Int32Array, threads: number,
+  y: number, x: number, panels: number, bias: number, n: number, rows: number, cols: number,
+): void {
+  const a = ARGS;
+  ctl[OP] = GEMM;
+  ctl[a] = y, ctl[a + 1] = x, ctl[a + 2] = panels, ctl[a + 3] = bias, ctl[a + 4] = n, ctl[a + 5] = rows, ctl[a + 6] = cols;
   run(kernels, ctl, threads);
 }
 

@@ -1,15 +1,18 @@
 // Placing a model's weights into the kernel memory once, so matmul() reads them in place
-// (no copy per call) and the original arrays can be dropped.
+// (no copy per call) and the original arrays can be dropped; each matrix is also packed once
+// into the gemm kernel's panels (float32, beside the stored matrix, which the embedding lookup
+// and the plain-JS fallback keep reading).
 import type { Matrix } from '../neo/tensor.js';
 import type { LayerNormWeights, NeoLayerWeights, NeoWeights } from '../neo/weights.js';
 import { dequantizeRow } from '../formats/quant.js';
-import { expandWasm, kernelArray, kernelMemory, placeArray, type KernelMemory } from './wasm.js';
+import { expandWasm, kernelArray, kernelMemory, packWasm, PANEL_ROWS, placeArray, type KernelMemory } from './wasm.js';
 
 export interface PlaceOptions {
   /**
-   * Hold 16-bit and quantized matrices as their float32 values (exact: a Q4_0 weight is a 16-bit
-   * scale times a small integer). Products then differ only by float rounding, run about twice
-   * as fast, and take 4 bytes per weight (TinyTalk Q4: 13.5 MB instead of 1.9 MB).
+   * Also hold 16-bit and quantized matrices as their float32 values (exact: a Q4_0 weight is a
+   * 16-bit scale times a small integer), 4 bytes per weight (TinyTalk Q4: 13.5 MB instead of
+   * 1.9 MB). The WASM products read the float32 panels whatever this says; the embedding lookup
+   * and the plain-JS fallback read this copy.
    */
   float32?: boolean;
 }
@@ -23,7 +26,31 @@ function expandMatrix(k: KernelMemory, m: Matrix): Matrix {
   return { type: 'f32', rows: m.rows, cols: m.cols, data: placeArray(k, data) };
 }
 
+/**
+ * The float32 values of m packed for the gemm kernel: (⌈rows/8⌉, cols, 8), panel p holding rows
+ * 8p..8p+7 k-major (weight (r, c) at ((r >> 3)·cols + c)·8 + (r & 7)), rows past the end zero.
+ * By the SIMD kernel where it can (shared memory), here otherwise.
+ */
+function packPanels(k: KernelMemory, m: Matrix): Float32Array {
+  const { rows, cols } = m;
+  const panels = kernelArray(k, Math.ceil(rows / PANEL_ROWS) * PANEL_ROWS * cols);
+  if (packWasm(k, panels, m)) return panels;
+  const row = new Float32Array(cols); // (cols) one row's values
+  for (let r = 0; r < rows; r++) {
+    dequantizeRow(m, r, row);
+    const o = (r >> 3) * cols * PANEL_ROWS + (r & 7);
+    for (let c = 0; c < cols; c++) panels[o + c * PANEL_ROWS] = row[c]!;
+  }
+  return placeArray(k, panels);
+}
+
 function placeMatrix(k: KernelMemory, m: Matrix, o: PlaceOptions): Matrix {
+  const placed = placeStored(k, m, o);
+  k.panels.set(placed, packPanels(k, placed));
+  return placed;
+}
+
+function placeStored(k: KernelMemory, m: Matrix, o: PlaceOptions): Matrix {
   if (o.float32 && m.type !== 'f32') return expandMatrix(k, m);
   switch (m.type) {
     case 'f32':

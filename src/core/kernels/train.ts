@@ -7,7 +7,7 @@ import { compileKernels } from './module.js';
 import { wasmIsWanted } from './wasm.js';
 
 export interface TrainKernels {
-  gemm(c: number, a: number, b: number, bias: number, M: number, N: number, K: number, sam: number, sak: number, ldb: number, ldc: number, accumulate: number): void;
+  gemmStrided(c: number, a: number, b: number, bias: number, M: number, N: number, K: number, sam: number, sak: number, ldb: number, ldc: number, accumulate: number): void;
   transpose(dst: number, src: number, rows: number, cols: number): void;
   addInto(dst: number, a: number, b: number, count: number): void;
   columnSums(db: number, dy: number, N: number, C: number): void;

@@ -4,7 +4,7 @@
 // never detaches views handed out earlier and workers can run the same kernels on it.
 import type { Matrix } from '../neo/tensor.js';
 import { compileKernels, instantiateKernels, kernelKind, type Kernels } from './module.js';
-import { CONTROL_WORDS, matmulSliced, stopWorkers } from './parallel.js';
+import { CONTROL_WORDS, gemmSliced, matmulSliced, stopWorkers } from './parallel.js';
 
 const PAGE = 65536;
 const MAX_PAGES = 65536; // 4 GiB of address space, reserved not committed
@@ -12,6 +12,8 @@ const CONTROL_AT = 64; // byte offset of the thread control block; address 0 mea
 const HEAP_START = 1024;
 /** Products smaller than this many multiply-adds stay on one thread (waking workers costs µs). */
 const PARALLEL_MIN_MACS = 1 << 17;
+/** Output rows per panel of packed weights (the gemm kernel's tile width). */
+export const PANEL_ROWS = 8;
 
 export interface KernelMemory {
   module: WebAssembly.Module;
@@ -32,6 +34,8 @@ export interface KernelMemory {
   buffers: WeakSet<ArrayBufferLike>;
   /** Arrays copied in by placeArray() on a non-shared memory: their byte offset. */
   copies: WeakMap<ArrayBufferView, number>;
+  /** Placed matrices' weights packed for gemm: (⌈rows/8⌉, cols, 8) float32 in the kernel memory. */
+  panels: WeakMap<Matrix, Float32Array>;
   /** Threads taking part in large products (1 = only the caller). */
   threads: number;
   /** The control block (shared memory only). */
@@ -54,7 +58,7 @@ function createMemory(): KernelMemory | null {
       const control = shared ? new Int32Array(memory.buffer, CONTROL_AT, CONTROL_WORDS) : null;
       const k: KernelMemory = {
         module, memory, shared, kernels, controlAt: CONTROL_AT, top: HEAP_START, free: [], owners: undefined!, scratchAt: 0, scratchBytes: 0,
-        buffers, copies: new WeakMap(), threads: 1, control, u8: new Uint8Array(memory.buffer), f32: new Float32Array(memory.buffer),
+        buffers, copies: new WeakMap(), panels: new WeakMap(), threads: 1, control, u8: new Uint8Array(memory.buffer), f32: new Float32Array(memory.buffer),
       };
       k.owners = new FinalizationRegistry(([at, bytes]) => release(k, at, bytes));
       return k;
@@ -257,12 +261,15 @@ export function matmulWasm(k: KernelMemory, y: Float32Array, x: Float32Array, w:
     if (biasAt === undefined) copyIn(k, bias!, bias!.byteLength, (biasAt = o)), (o += pad16(bias!.byteLength));
     if (yAt === undefined) yAt = o;
   }
-  const kind = kernelKind(w);
-  const threads = Math.min(k.threads, rows >> 2);
-  if (threads > 1 && n * rows * cols >= PARALLEL_MIN_MACS) {
-    matmulSliced(k.kernels, k.control!, threads, kind, yAt!, xAt!, wAt!, auxAt!, biasAt!, n, rows, cols);
+  const panels = gemmPanels(k, w);
+  if (panels) {
+    const count = Math.ceil(rows / PANEL_ROWS);
+    const pAt = offsetOf(k, panels)!;
+    const threads = Math.min(k.threads, count);
+    if (threads > 1 && n * rows * cols >= PARALLEL_MIN_MACS) gemmSliced(k.kernels, k.control!, threads, yAt!, xAt!, pAt, biasAt!, n, rows, cols);
+    else k.kernels.gemm(yAt!, xAt!, pAt, biasAt!, n, rows, cols, 0, count);
   } else {
-    k.kernels.matmul(kind, yAt!, xAt!, wAt!, auxAt!, biasAt!, n, rows, cols, 0, rows);
+    matmulRows(k, yAt!, xAt!, wAt!, auxAt!, biasAt!, w, n);
   }
   if (offsetOf(k, y) === undefined) {
     const f32 = k.f32;
@@ -272,13 +279,51 @@ export function matmulWasm(k: KernelMemory, y: Float32Array, x: Float32Array, w:
 }
 
 /**
+ * W's panels when placeWeights() packed them: every product over a placed matrix, one token or
+ * many, runs the gemm kernel (one summation order, so a row's result never depends on the rows
+ * computed with it); the row-dot kernel reads matrices that were not placed.
+ */
+export function gemmPanels(k: KernelMemory, w: Matrix): Float32Array | undefined {
+  return k.panels.get(w);
+}
+
+/** The row-dot kernel (the stored matrix read row by row), rows split over the threads. */
+function matmulRows(k: KernelMemory, yAt: number, xAt: number, wAt: number, auxAt: number, biasAt: number, w: Matrix, n: number): void {
+  const { rows, cols } = w;
+  const kind = kernelKind(w);
+  const threads = Math.min(k.threads, rows >> 2);
+  if (threads > 1 && n * rows * cols >= PARALLEL_MIN_MACS) {
+    matmulSliced(k.kernels, k.control!, threads, kind, yAt, xAt, wAt, auxAt, biasAt, n, rows, cols);
+  } else {
+    k.kernels.matmul(kind, yAt, xAt, wAt, auxAt, biasAt, n, rows, cols, 0, rows);
+  }
+}
+
+/**
  * dst (rows, cols) = the float32 values of w, decoded by the SIMD kernel (exact: a 16-bit float
  * or a block scale times a small integer). dst must be a view of the shared kernel memory
  * (kernelArray()); returns false, writing nothing, where it is not.
  */
 export function expandWasm(k: KernelMemory, dst: Float32Array, w: Matrix): boolean {
+  return decodeWasm(k, dst, w, w.rows * w.cols, (kind, dstAt, wAt, auxAt) => k.kernels.expand(kind, dstAt, wAt, auxAt, w.rows, w.cols));
+}
+
+/**
+ * panels = the float32 values of w packed for gemm, (⌈rows/8⌉, cols, 8) as placeWeights() packs
+ * them, by the kernel; the same conditions on panels as expandWasm's on dst.
+ */
+export function packWasm(k: KernelMemory, panels: Float32Array, w: Matrix): boolean {
+  return decodeWasm(k, panels, w, Math.ceil(w.rows / PANEL_ROWS) * PANEL_ROWS * w.cols, (kind, dstAt, wAt, auxAt) => {
+    const group = allocate(k, 4 * PANEL_ROWS * w.cols); // (8, cols) one panel's rows, decoded
+    k.kernels.pack(kind, dstAt, wAt, auxAt, w.rows, w.cols, group);
+    release(k, group, 4 * PANEL_ROWS * w.cols);
+  });
+}
+
+/** Runs `decode` on the offsets of dst and of w's arrays (copied in for the call if outside the memory). */
+function decodeWasm(k: KernelMemory, dst: Float32Array, w: Matrix, length: number, decode: (kind: number, dstAt: number, wAt: number, auxAt: number) => void): boolean {
   const dstAt = offsetOf(k, dst);
-  if (!k.shared || dstAt === undefined || dst.length < w.rows * w.cols) return false;
+  if (!k.shared || dstAt === undefined || dst.length < length) return false;
   const main = w.type === 'q4_0' || w.type === 'q8_0' ? w.scales : w.data;
   const aux = w.type === 'q4_0' ? w.nibbles : w.type === 'q8_0' ? w.codes : undefined;
   // stored arrays outside the memory pass through a temporary region (weights are copied once)
@@ -292,7 +337,7 @@ export function expandWasm(k: KernelMemory, dst: Float32Array, w: Matrix): boole
   };
   const [wAt, wTemp] = temp(main);
   const [auxAt, auxTemp] = temp(aux);
-  k.kernels.expand(kernelKind(w), dstAt, wAt, auxAt, w.rows, w.cols);
+  decode(kernelKind(w), dstAt, wAt, auxAt);
   if (wTemp) release(k, wAt, wTemp);
   if (auxTemp) release(k, auxAt, auxTemp);
   return true;

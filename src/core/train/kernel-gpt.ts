@@ -168,7 +168,7 @@ export class KernelGpt {
 
   /** y (N, OC) = x (N, C) · Wᵀ (+ bias), wT = Wᵀ (C, OC). */
   private linear(y: F32, x: F32, wT: F32, bias: number, N: number, C: number, OC: number): void {
-    this.k.gemm(at(y), at(x), at(wT), bias, N, OC, C, C, 1, OC, OC, 0);
+    this.k.gemmStrided(at(y), at(x), at(wT), bias, N, OC, C, C, 1, OC, OC, 0);
   }
 
   /**
@@ -201,13 +201,13 @@ export class KernelGpt {
       }
       k.transpose(at(this.cT), at(this.cRows), CHUNK, D);
       // logitsᵀ (V, CHUNK) = wte (V, D) · lnfᵀ (D, CHUNK)
-      k.gemm(at(this.logits), wte, at(this.cT), 0, V, CHUNK, D, D, 1, CHUNK, CHUNK, 0);
+      k.gemmStrided(at(this.logits), wte, at(this.cT), 0, V, CHUNK, D, D, 1, CHUNK, CHUNK, 0);
       k.crossEntropy(at(this.logits), at(this.targets), at(this.losses), V, CHUNK, lossScale, at(this.ceScratch));
       for (let r = 0; r < n; r++) total += this.losses[r]!;
       if (!train) continue;
       // dlnf rows (CHUNK, D) = dlogits (CHUNK, V) · wte (V, D); dwte (V, D) += dlogitsᵀ (V, CHUNK) · rows (CHUNK, D)
-      k.gemm(at(this.cGrad), at(this.logits), wte, 0, CHUNK, D, V, 1, CHUNK, D, D, 0);
-      k.gemm(dwte, at(this.logits), at(this.cRows), 0, V, D, CHUNK, CHUNK, 1, D, D, 1);
+      k.gemmStrided(at(this.cGrad), at(this.logits), wte, 0, CHUNK, D, V, 1, CHUNK, D, D, 0);
+      k.gemmStrided(dwte, at(this.logits), at(this.cRows), 0, V, D, CHUNK, CHUNK, 1, D, D, 1);
       for (let r = 0; r < n; r++) copyRow(this.dlnf, this.positions[c0 + r]!, this.cGrad, r, D);
     }
     return total;
@@ -263,8 +263,8 @@ export class KernelGpt {
    */
   private linearBackward(dx: F32, add: boolean, w: number, dw: number, db: number, dy: F32, x: F32, N: number, C: number, OC: number): void {
     const k = this.k;
-    k.gemm(at(dx), at(dy), w, 0, N, C, OC, OC, 1, C, C, add ? 1 : 0);
-    k.gemm(dw, at(dy), at(x), 0, OC, C, N, 1, OC, C, C, 1);
+    k.gemmStrided(at(dx), at(dy), w, 0, N, C, OC, OC, 1, C, C, add ? 1 : 0);
+    k.gemmStrided(dw, at(dy), at(x), 0, OC, C, N, 1, OC, C, C, 1);
     if (db) k.columnSums(db, at(dy), N, OC);
   }
 }

@@ -24,8 +24,8 @@ export async function servedModel(model: Model, options: ServedModelOptions): Pr
   const { config, tokenizer, generation } = model;
   return {
     id: options.id,
-    // Weights placed once in the kernel memory as their exact float32 values: products then read
-    // them in place instead of copying every matrix on every pass (the bench's default layout).
+    // Weights placed once in the kernel memory (the products read their float32 panels in place
+    // instead of copying every matrix on every pass), the stored copy as exact float32 values.
     engine: new Transformer({ config, weights: placeWeights(model.weights, { float32: true }) }, { maxBatch: options.maxBatch }),
     eosId: config.eosId,
     defaults: generation,

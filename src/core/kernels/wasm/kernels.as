@@ -1,8 +1,10 @@
 // WebAssembly SIMD kernels, AssemblyScript source (compiled by scripts/build-kernels.mjs; the
 // .as extension keeps tsc away). Pointers are byte offsets into the imported memory.
 // - matmul: y (n, rows) = x (n, cols) · Wᵀ (+ bias) over rows [r0, r1), for every stored weight
-//   type; float32 accumulation in SIMD lanes, codes and 16-bit floats widened exactly. Prompts:
-//   four tokens at a time, so each decoded weight row serves four inputs.
+//   type (matrices not placed by placeWeights); float32 accumulation in SIMD lanes, codes and
+//   16-bit floats widened exactly. Prompts: four tokens at a time, so each decoded weight row
+//   serves four inputs.
+// - gemm, pack: the same product over placed weights, packed once into float32 panels.
 // - expand: a stored matrix's float32 values (placing weights as float32).
 // - attend, attendRows: attention of query rows over cached keys and values.
 // - gelu: gelu_new in place.
@@ -335,6 +337,211 @@ export function matmul(kind: i32, y: usize, x: usize, w: usize, aux: usize, bias
   }
 }
 
+// ---- GEMM: many rows (prompts, batched decoding) over weights packed in panels ----
+//
+// Panels: W (rows, cols) repacked once at placement, k-major in groups of 8 output rows:
+// panel p holds, for k = 0..cols−1, the 8 weights W[8p .. 8p+7][k] (rows past the end are 0),
+// i.e. (⌈rows/8⌉, cols, 8) floats. Inner loop (outer product, as XNNPACK's f32 gemm
+// wasmsimd loadsplat micro-kernels): per k, one input value per token splatted × the panel's two
+// vectors, into 4 tokens × 8 outputs of register accumulators: no horizontal sums, and every
+// loaded weight serves four tokens. TinyTalk's panels are 4–16 KB (L1); the token tiles stream.
+
+// The first min(count, 4) floats at p as a vector, zeros after (the last, partial panel).
+@inline function loadUpTo4(p: usize, count: i32): v128 {
+  let v = f32x4.splat(0);
+  if (count > 0) v = f32x4.replace_lane(v, 0, load<f32>(p));
+  if (count > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
+  if (count > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
+  if (count > 3) v = f32x4.replace_lane(v, 3, load<f32>(p, 12));
+  return v;
+}
+
+@inline function storeUpTo4(p: usize, v: v128, count: i32): void {
+  if (count > 0) store<f32>(p, f32x4.extract_lane(v, 0));
+  if (count > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
+  if (count > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
+  if (count > 3) store<f32>(p, f32x4.extract_lane(v, 3), 12);
+}
+
+// One token's 8 outputs (m of them real: the last panel may be partial).
+@inline function storeOutputs(p: usize, lo: v128, hi: v128, m: i32): void {
+  if (m >= 8) {
+    v128.store(p, lo);
+    v128.store(p, hi, 16);
+  } else {
+    storeUpTo4(p, lo, m);
+    storeUpTo4(p + 16, hi, m - 4);
+  }
+}
+
+// The bias of panel p's 8 outputs (m of them real) as two vectors; zeros without a bias.
+@inline function panelBias(bias: usize, r: i32, m: i32, hi: bool): v128 {
+  if (!bias) return f32x4.splat(0);
+  const b = bias + (<usize>r << 2) + (hi ? 16 : 0);
+  return m >= 8 ? v128.load(b) : loadUpTo4(b, hi ? m - 4 : m);
+}
+
+/**
+ * y (n, rows) = x (n, cols) · Wᵀ (+ bias) for the outputs of panels [p0, p1) (rows 8·p0 ..
+ * min(8·p1, rows)); panels as above. Every output is summed the same way whatever n and the
+ * tile it falls in: bias, then + x[k]·w[k] for k = 0, 1, ..., cols − 1, one float32 add at a
+ * time. So a row's result does not depend on the rows computed with it (a sequence decoded
+ * alone or in a batch, a prompt's last row or all its rows give the same bits).
+ */
+export function gemm(y: usize, x: usize, panels: usize, bias: usize, n: i32, rows: i32, cols: i32, p0: i32, p1: i32): void {
+  const xStride = <usize>cols << 2;
+  const yStride = <usize>rows << 2;
+  const panelBytes = <usize>cols << 5;
+  const n4 = n & ~3;
+  // 4 tokens × 8 outputs per tile: 8 accumulators, 2 weight vectors, 4 splats live (14 of 16
+  // registers); the panel (4–16 KB for TinyTalk) stays in L1 while the token tiles stream past
+  for (let p = p0; p < p1; p++) {
+    const wp = panels + <usize>p * panelBytes;
+    const r = p << 3;
+    const m = min(8, rows - r);
+    const b0 = panelBias(bias, r, m, false), b1 = panelBias(bias, r, m, true);
+    for (let t = 0; t < n4; t += 4) {
+      const x0 = x + <usize>t * xStride, x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
+      let a0 = b0, a1 = b1, c0 = b0, c1 = b1, d0 = b0, d1 = b1, e0 = b0, e1 = b1;
+      let xo: usize = 0;
+      for (let k: usize = 0; k < panelBytes; k += 32) {
+        const w0 = v128.load(wp + k), w1 = v128.load(wp + k, 16);
+        const s0 = v128.load32_splat(x0 + xo), s1 = v128.load32_splat(x1 + xo);
+        const s2 = v128.load32_splat(x2 + xo), s3 = v128.load32_splat(x3 + xo);
+        a0 = f32x4.add(a0, f32x4.mul(s0, w0));
+        a1 = f32x4.add(a1, f32x4.mul(s0, w1));
+        c0 = f32x4.add(c0, f32x4.mul(s1, w0));
+        c1 = f32x4.add(c1, f32x4.mul(s1, w1));
+        d0 = f32x4.add(d0, f32x4.mul(s2, w0));
+        d1 = f32x4.add(d1, f32x4.mul(s2, w1));
+        e0 = f32x4.add(e0, f32x4.mul(s3, w0));
+        e1 = f32x4.add(e1, f32x4.mul(s3, w1));
+        xo += 4;
+      }
+      const yo = y + <usize>t * yStride + (<usize>r << 2);
+      storeOutputs(yo, a0, a1, m);
+      storeOutputs(yo + yStride, c0, c1, m);
+      storeOutputs(yo + (yStride << 1), d0, d1, m);
+      storeOutputs(yo + yStride * 3, e0, e1, m);
+    }
+  }
+  // the other tokens (one decoded token: all of them) one at a time, 4 panels × 8 outputs per
+  // step: 8 independent add chains hide the add latency
+  for (let t = n4; t < n; t++) {
+    const xt = x + <usize>t * xStride;
+    const yt = y + <usize>t * yStride;
+    let p = p0;
+    for (; p + 4 <= p1 && ((p + 4) << 3) <= rows; p += 4) {
+      const wa = panels + <usize>p * panelBytes, wb = wa + panelBytes, wc = wb + panelBytes, wd = wc + panelBytes;
+      const r = p << 3;
+      let a0 = panelBias(bias, r, 8, false), a1 = panelBias(bias, r, 8, true);
+      let c0 = panelBias(bias, r + 8, 8, false), c1 = panelBias(bias, r + 8, 8, true);
+      let d0 = panelBias(bias, r + 16, 8, false), d1 = panelBias(bias, r + 16, 8, true);
+      let e0 = panelBias(bias, r + 24, 8, false), e1 = panelBias(bias, r + 24, 8, true);
+      let xo: usize = 0;
+      let k: usize = 0;
+      for (; k + 64 <= panelBytes; k += 64) {
+        const s = v128.load32_splat(xt + xo), u = v128.load32_splat(xt + xo, 4);
+        a0 = f32x4.add(a0, f32x4.mul(s, v128.load(wa + k)));
+        a1 = f32x4.add(a1, f32x4.mul(s, v128.load(wa + k, 16)));
+        c0 = f32x4.add(c0, f32x4.mul(s, v128.load(wb + k)));
+        c1 = f32x4.add(c1, f32x4.mul(s, v128.load(wb + k, 16)));
+        d0 = f32x4.add(d0, f32x4.mul(s, v128.load(wc + k)));
+        d1 = f32x4.add(d1, f32x4.mul(s, v128.load(wc + k, 16)));
+        e0 = f32x4.add(e0, f32x4.mul(s, v128.load(wd + k)));
+        e1 = f32x4.add(e1, f32x4.mul(s, v128.load(wd + k, 16)));
+        a0 = f32x4.add(a0, f32x4.mul(u, v128.load(wa + k, 32)));
+        a1 = f32x4.add(a1, f32x4.mul(u, v128.load(wa + k, 48)));
+        c0 = f32x4.add(c0, f32x4.mul(u, v128.load(wb + k, 32)));
+        c1 = f32x4.add(c1, f32x4.mul(u, v128.load(wb + k, 48)));
+        d0 = f32x4.add(d0, f32x4.mul(u, v128.load(wc + k, 32)));
+        d1 = f32x4.add(d1, f32x4.mul(u, v128.load(wc + k, 48)));
+        e0 = f32x4.add(e0, f32x4.mul(u, v128.load(wd + k, 32)));
+        e1 = f32x4.add(e1, f32x4.mul(u, v128.load(wd + k, 48)));
+        xo += 8;
+      }
+      if (k < panelBytes) {
+        const s = v128.load32_splat(xt + xo);
+        a0 = f32x4.add(a0, f32x4.mul(s, v128.load(wa + k)));
+        a1 = f32x4.add(a1, f32x4.mul(s, v128.load(wa + k, 16)));
+        c0 = f32x4.add(c0, f32x4.mul(s, v128.load(wb + k)));
+        c1 = f32x4.add(c1, f32x4.mul(s, v128.load(wb + k, 16)));
+        d0 = f32x4.add(d0, f32x4.mul(s, v128.load(wc + k)));
+        d1 = f32x4.add(d1, f32x4.mul(s, v128.load(wc + k, 16)));
+        e0 = f32x4.add(e0, f32x4.mul(s, v128.load(wd + k)));
+        e1 = f32x4.add(e1, f32x4.mul(s, v128.load(wd + k, 16)));
+      }
+      const yo = yt + (<usize>r << 2);
+      v128.store(yo, a0);
+      v128.store(yo, a1, 16);
+      v128.store(yo, c0, 32);
+      v128.store(yo, c1, 48);
+      v128.store(yo, d0, 64);
+      v128.store(yo, d1, 80);
+      v128.store(yo, e0, 96);
+      v128.store(yo, e1, 112);
+    }
+    for (; p < p1; p++) {
+      const wp = panels + <usize>p * panelBytes;
+      const r = p << 3;
+      const m = min(8, rows - r);
+      let a0 = panelBias(bias, r, m, false), a1 = panelBias(bias, r, m, true);
+      let xo: usize = 0;
+      for (let k: usize = 0; k < panelBytes; k += 32) {
+        const s = v128.load32_splat(xt + xo);
+        a0 = f32x4.add(a0, f32x4.mul(s, v128.load(wp + k)));
+        a1 = f32x4.add(a1, f32x4.mul(s, v128.load(wp + k, 16)));
+        xo += 4;
+      }
+      storeOutputs(yt + (<usize>r << 2), a0, a1, m);
+    }
+  }
+}
+
+// The 4 × 4 transpose of a, b, c, d (rows) written as 4 vectors (columns) at p, p + 32, p + 64, p + 96.
+@inline function storeTransposed(p: usize, a: v128, b: v128, c: v128, d: v128): void {
+  const ab0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), ab1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+  const cd0 = v128.shuffle<f32>(c, d, 0, 4, 1, 5), cd1 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+  v128.store(p, v128.shuffle<f32>(ab0, cd0, 0, 1, 4, 5));
+  v128.store(p, v128.shuffle<f32>(ab0, cd0, 2, 3, 6, 7), 32);
+  v128.store(p, v128.shuffle<f32>(ab1, cd1, 0, 1, 4, 5), 64);
+  v128.store(p, v128.shuffle<f32>(ab1, cd1, 2, 3, 6, 7), 96);
+}
+
+/**
+ * panels (⌈rows/8⌉, cols, 8) = the float32 values of the stored matrix of `kind` at w (data or
+ * block scales) and aux (block codes), packed as above. group: scratch of 8·cols floats, where
+ * each group of 8 rows is decoded (rows past the end as zeros) before it is transposed in 4 × 4
+ * blocks (cols not a multiple of 4: the last columns one by one).
+ */
+export function pack(kind: i32, panels: usize, w: usize, aux: usize, rows: i32, cols: i32, group: usize): void {
+  const nb = <usize>(cols >> 5);
+  const codeBytes: usize = kind == Q4_BF16 || kind == Q4_F16 ? 16 : 32;
+  const rowBytes = <usize>cols << 2;
+  const c4 = <usize>(cols & ~3);
+  for (let r0 = 0; r0 < rows; r0 += 8) {
+    for (let j = 0; j < 8; j++) {
+      const ri = <usize>(r0 + j);
+      const row = group + <usize>j * rowBytes;
+      // row ri's place in each stored layout: float32 and 16-bit data, or its blocks' scales and codes
+      if (ri >= <usize>rows) memory.fill(row, 0, rowBytes);
+      else if (kind == F32) memory.copy(row, w + ri * rowBytes, rowBytes);
+      else if (kind == BF16 || kind == F16) expand(kind, row, w + ((ri * cols) << 1), 0, 1, cols);
+      else expand(kind, row, w + ((ri * nb) << 1), aux + ri * nb * codeBytes, 1, cols);
+    }
+    const dst = panels + <usize>r0 * rowBytes; // panel r0/8: (cols, 8)
+    let c: usize = 0;
+    for (; c < c4; c += 4) {
+      const o = c << 2, g = group + o;
+      storeTransposed(dst + (c << 5), v128.load(g), v128.load(g + rowBytes), v128.load(g + 2 * rowBytes), v128.load(g + 3 * rowBytes));
+      storeTransposed(dst + (c << 5) + 16, v128.load(g + 4 * rowBytes), v128.load(g + 5 * rowBytes), v128.load(g + 6 * rowBytes), v128.load(g + 7 * rowBytes));
+    }
+    for (; c < <usize>cols; c++) {
+      for (let j: usize = 0; j < 8; j++) store<f32>(dst + (c << 5) + (j << 2), load<f32>(group + j * rowBytes + (c << 2)));
+    }
+  }
+}
+
 // ---- float32 values of a stored matrix (placing weights as float32) ----
 
 /** dst (rows, cols) float32 = the weights of kind at w (data or block scales) and aux (block codes). */
@@ -380,8 +587,12 @@ export function expand(kind: i32, dst: usize, w: usize, aux: usize, rows: i32, c
 
 // e^x for float32 lanes, x ≤ 0 (Cephes expf: x = n·ln2 + r, |r| ≤ ln2/2, degree-6 polynomial,
 // times 2^n; relative error about 1 ulp). Below −87 the result is 0, as float32 e^x rounds.
+// n is rounded (to nearest, ties to even) by adding 1.5·2^23 + 127: the sum's low mantissa bits
+// are then n + 127, which shifted into the exponent field make 2^n without a float→int conversion
+// (i32x4.trunc_sat and f32x4.nearest take several instructions each on x86).
 @inline function expNeg4(x: v128): v128 {
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504)));
+  const biased = f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504)), f32x4.splat(12583039));
+  const n = f32x4.sub(biased, f32x4.splat(12583039));
   const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375))), f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
   let p = f32x4.splat(1.9875691500e-4);
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
@@ -390,8 +601,7 @@ export function expand(kind: i32, dst: usize, w: usize, aux: usize, rows: i32, c
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
   const e = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
-  const ni = i32x4.trunc_sat_f32x4_s(f32x4.max(n, f32x4.splat(-126)));
-  const scaled = f32x4.mul(e, i32x4.shl(i32x4.add(ni, i32x4.splat(127)), 23));
+  const scaled = f32x4.mul(e, i32x4.shl(biased, 23)); // 2^n for n ≥ −126, which x ≥ −87 ensures
   return v128.and(scaled, f32x4.ge(x, f32x4.splat(-87)));
 }
 
@@ -703,7 +913,7 @@ function lnPos(x: f64): f64 {
 // L1 and the KC columns of A in L2 while they are reused.
 const GEMM_KC: i32 = 256;
 
-export function gemm(c: usize, a: usize, b: usize, bias: usize, M: i32, N: i32, K: i32, sam: i32, sak: i32, ldb: i32, ldc: i32, accumulate: i32): void {
+export function gemmStrided(c: usize, a: usize, b: usize, bias: usize, M: i32, N: i32, K: i32, sam: i32, sak: i32, ldb: i32, ldc: i32, accumulate: i32): void {
   for (let k0 = 0; k0 < K || k0 == 0; k0 += GEMM_KC) {
     const kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
     gemmBlock(c, a + ((<usize>k0 * sak) << 2), b + ((<usize>k0 * ldb) << 2), k0 == 0 ? bias : 0, M, N, kc, sam, sak, ldb, ldc, k0 == 0 ? accumulate : 1);
