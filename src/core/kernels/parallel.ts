@@ -47,16 +47,19 @@ function run(kernels: Kernels, ctl: Int32Array, threads: number): void {
   for (let d = Atomics.load(ctl, DONE); d < threads - 1; d = Atomics.load(ctl, DONE)) Atomics.wait(ctl, DONE, d);
 }
 
+/** Posts kernel `op` with its arguments (as listed with the op's constant) and runs it over `threads` slices. */
+function post(kernels: Kernels, ctl: Int32Array, threads: number, op: number, ...args: number[]): void {
+  ctl[OP] = op;
+  ctl.set(args, ARGS);
+  run(kernels, ctl, threads);
+}
+
 /** matmul over `threads` slices of the rows of W: slice 0 here, the others on the workers. */
 export function matmulSliced(
   kernels: Kernels, ctl: Int32Array, threads: number,
   kind: number, y: number, x: number, w: number, aux: number, bias: number, n: number, rows: number, cols: number,
 ): void {
-  const a = ARGS;
-  ctl[OP] = MATMUL;
-  ctl[a] = kind, ctl[a + 1] = y, ctl[a + 2] = x, ctl[a + 3] = w, ctl[a + 4] = aux;
-  ctl[a + 5] = bias, ctl[a + 6] = n, ctl[a + 7] = rows, ctl[a + 8] = cols;
-  run(kernels, ctl, threads);
+  post(kernels, ctl, threads, MATMUL, kind, y, x, w, aux, bias, n, rows, cols);
 }
 
 /** gemm over `threads` slices of the panels: slice 0 here, the others on the workers. */
@@ -64,10 +67,7 @@ export function gemmSliced(
   kernels: Kernels, ctl: Int32Array, threads: number,
   y: number, x: number, panels: number, bias: number, n: number, rows: number, cols: number,
 ): void {
-  const a = ARGS;
-  ctl[OP] = GEMM;
-  ctl[a] = y, ctl[a + 1] = x, ctl[a + 2] = panels, ctl[a + 3] = bias, ctl[a + 4] = n, ctl[a + 5] = rows, ctl[a + 6] = cols;
-  run(kernels, ctl, threads);
+  post(kernels, ctl, threads, GEMM, y, x, panels, bias, n, rows, cols);
 }
 
 /** attendRows over `threads` interleaved slices of the n rows; slice s uses scores + s·stride. */
@@ -75,11 +75,8 @@ export function attendSliced(
   kernels: Kernels, ctl: Int32Array, threads: number,
   table: number, n: number, D: number, hs: number, scale: number, scores: number, stride: number,
 ): void {
-  const a = ARGS;
-  ctl[OP] = ATTEND;
   bitsF32[0] = scale;
-  ctl[a] = table, ctl[a + 1] = n, ctl[a + 2] = D, ctl[a + 3] = hs, ctl[a + 4] = bits[0]!, ctl[a + 5] = scores, ctl[a + 6] = stride;
-  run(kernels, ctl, threads);
+  post(kernels, ctl, threads, ATTEND, table, n, D, hs, bits[0]!, scores, stride);
 }
 
 /** Tells waiting workers to return. */
