@@ -1,5 +1,6 @@
 // `tinytalk train` on disk: load (or resume) the model and the data files, run the core training
-// loop (core/train/loop.ts) on worker threads, log metrics, draw the loss curve, checkpoint atomically.
+// loop (core/train/loop.ts) on worker threads, log metrics, draw the loss curve, checkpoint atomically,
+// and at the end write the requested exports and validate them as written (export.ts).
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -8,14 +9,17 @@ import { neoForm } from '../../core/formats/neo-form.js';
 import type { Model } from '../../core/neo/model.js';
 import { fingerprint, type PreparedData } from '../../core/train/dataset.js';
 import { randomParams } from '../../core/train/init.js';
-import { newTrainingState, runSteps, type RunSettings, type StepMetrics, type TrainingState } from '../../core/train/loop.js';
+import type { QatMode } from '../../core/train/qat.js';
+import { newTrainingState, runSteps, validationLoss, type RunSettings, type StepMetrics, type TrainingState } from '../../core/train/loop.js';
 import { adamwState, learningRate, type AdamWState } from '../../core/train/optim.js';
 import { paramLayout, paramsFromWeights } from '../../core/train/params.js';
 import { lossCurveSvg, type CurvePoint } from '../../core/train/plot.js';
+import { Q4Training } from '../../core/train/qat.js';
 import { pathKind, writeFileAtomic } from '../files.js';
 import { loadModel } from '../load.js';
 import { checkpointDir, existingCheckpoint, loadOptimizer, loadTrainingState, saveCheckpoint } from './checkpoint.js';
 import { prepareData } from './dataset.js';
+import { exportRun, type ExportReport, type ExportTargets } from './export.js';
 import { trainPool } from './pool.js';
 
 export interface TrainOptions extends RunSettings {
@@ -35,6 +39,8 @@ export interface TrainOptions extends RunSettings {
   valBlocks: number;
   /** Start from random weights of the model's config instead of its trained weights. */
   fromScratch: boolean;
+  /** Exports written (and validated as written) at the end; the firmware's quantizer is the run's. */
+  exports?: Omit<ExportTargets, 'quantizer'>;
 }
 
 export interface TrainEvents {
@@ -51,7 +57,13 @@ export interface TrainResult {
   /** A resumed run that had already done all its steps: nothing was trained. */
   complete: boolean;
   valLossBefore: number;
+  /** The last validation loss: of the Q4_0 projection when the run is quantization-aware. */
   valLossAfter: number;
+  /** The float32 (master) weights' validation loss at the end. */
+  valLossFloat32: number;
+  /** What the run trained with (a resumed run keeps its own). */
+  qat: QatMode;
+  exports: ExportReport;
   trainTokensPerSecond: number;
   steps: number;
   checkpoint: string;
@@ -78,6 +90,13 @@ function keepMetrics(file: string, step: number): string {
     .filter((l) => l.trim() !== '' && (JSON.parse(l) as { step: number }).step <= step)
     .map((l) => `${l}\n`)
     .join('');
+}
+
+/** The float32 validation loss a finished run logged last, if any. */
+function lastFloat32(file: string): number | undefined {
+  if (!existsSync(file)) return undefined;
+  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('"val_loss_float32"'));
+  return lines.length > 0 ? (JSON.parse(lines[lines.length - 1]!) as { val_loss_float32: number }).val_loss_float32 : undefined;
 }
 
 /** The last validation loss a run logged (NaN when none). */
@@ -134,8 +153,9 @@ export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<Trai
   if (saved && saved.step >= (o.steps ?? saved.totalSteps)) {
     // nothing left to train: the run as it stands
     const tps = saved.trainSeconds > 0 ? saved.trainTokens / saved.trainSeconds : 0;
+    const last = lastValidation(metricsFile);
     return {
-      complete: true, valLossBefore: saved.valLossBefore, valLossAfter: lastValidation(metricsFile),
+      complete: true, valLossBefore: saved.valLossBefore, valLossAfter: last, valLossFloat32: lastFloat32(metricsFile) ?? last, qat: saved.qat ?? 'none', exports: {},
       trainTokensPerSecond: tps, steps: saved.step, checkpoint: resumeDir!, model, params: paramsFromWeights(layout, model.weights),
     };
   }
@@ -147,6 +167,11 @@ export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<Trai
   const batch = saved?.batch ?? o.batch;
   const params = saved || !o.fromScratch ? paramsFromWeights(layout, model.weights) : randomParams(layout, o.seed);
   const pool = await trainPool(layout, params, saved?.threads ?? o.threads, batch, seqLen);
+  // a resumed run keeps its own arithmetic; the checkpoint holds the master weights
+  const qatMode = saved ? (saved.qat ?? 'none') : (o.qat ?? 'none');
+  const quantizer = saved ? (saved.q4Quantizer ?? 'max') : (o.q4Quantizer ?? 'max');
+  const qat = qatMode === 'q4' ? new Q4Training(layout, params, quantizer) : undefined;
+  const master = qat?.master ?? pool.params;
   try {
     const adam: AdamWState = resumeDir ? await loadOptimizer(resumeDir, layout) : adamwState(layout.total);
     const state: TrainingState = saved ? { ...saved, totalSteps: o.steps ?? saved.totalSteps } : newTrainingState({ ...o, seqLen }, data.train, pool.threadCount);
@@ -159,7 +184,7 @@ export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<Trai
     const log = (m: Record<string, number>) => appendFileSync(metricsFile, `${JSON.stringify(m)}\n`);
     let dir = '';
     const lastVal = await runSteps(
-      { pool, train: data.train, val: data.val, state, adam, valEvery: o.valEvery, saveEvery: o.saveEvery, valBlocks: o.valBlocks },
+      { pool, train: data.train, val: data.val, state, adam, qat, valEvery: o.valEvery, saveEvery: o.saveEvery, valBlocks: o.valBlocks },
       {
         start: (s) => ev.start?.(s),
         step(m, s) {
@@ -173,20 +198,36 @@ export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<Trai
         async checkpoint(s) {
           const c = curves(metricsFile);
           await writeFileAtomic(curveFile, lossCurveSvg(c.train, c.val, `tinytalk train: ${o.data}`));
-          dir = await saveCheckpoint(o.out, model, layout, pool.params, adam, s);
+          dir = await saveCheckpoint(o.out, model, layout, master, adam, s);
           ev.checkpoint?.(dir);
         },
       },
     );
+    const lossOf = async (p: Float32Array) => {
+      pool.params.set(p);
+      return validationLoss(pool, data.val, o.valBlocks);
+    };
+    const weights = Float32Array.from(master);
+    const valLossFloat32 = qat ? await lossOf(weights) : lastVal;
+    const exports = o.exports ? await exportRun(model, weights, { ...o.exports, quantizer }, lossOf, data.val, o.valBlocks) : {};
+    log({
+      step: state.step,
+      val_loss_float32: valLossFloat32,
+      ...(exports.firmware && { val_loss_q4_blob: exports.firmware.valLoss, device_window: exports.firmware.device.window, device_loss_float32: exports.firmware.device.float32, device_loss_firmware_v2: exports.firmware.device.firmware }),
+      ...(exports.gguf && { [`val_loss_gguf_${exports.gguf.type}`]: exports.gguf.valLoss }),
+    });
     return {
       complete: false,
       valLossBefore: state.valLossBefore,
       valLossAfter: lastVal,
+      valLossFloat32,
+      qat: qatMode,
+      exports,
       trainTokensPerSecond: state.trainSeconds > 0 ? state.trainTokens / state.trainSeconds : 0,
       steps: state.step,
       checkpoint: dir,
       model,
-      params: Float32Array.from(pool.params),
+      params: weights,
     };
   } finally {
     await pool.close();
