@@ -59,17 +59,20 @@ export interface DeviceLoss {
 /**
  * Writes the requested exports of `params` and measures each as written: the file is read back,
  * its weights validated on `lossOf` (the run's validation blocks), and the blob also run by the
- * v2 firmware engine against float32 on the same blocks in the device's window.
+ * v2 firmware engine against float32 on the same blocks in the device's window. The blob is
+ * quantized from `blobParams` (a QAT run's master weights, whose blocks are exactly `params`).
  */
 export async function exportRun(
   model: Model, params: Float32Array, targets: ExportTargets, lossOf: (p: Float32Array) => Promise<number>, val: Packed, valBlocks: number,
+  blobParams = params,
 ): Promise<ExportReport> {
   const layout = paramLayout(model.config);
   const weights = weightsFromParams(layout, params);
   const report: ExportReport = {};
   if (targets.firmware !== undefined) {
     const dir = targets.firmware;
-    const { files } = firmwareFiles({ config: model.config, weights, tokenizer: model.tokenizer }, 2, false, targets.quantizer);
+    const blobWeights = weightsFromParams(layout, blobParams);
+    const { files } = firmwareFiles({ config: model.config, weights: blobWeights, tokenizer: model.tokenizer }, 2, false, targets.quantizer);
     await mkdir(dir, { recursive: true });
     const paths: string[] = [];
     for (const [name, bytes] of files) {

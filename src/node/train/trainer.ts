@@ -57,10 +57,8 @@ export interface TrainResult {
   /** A resumed run that had already done all its steps: nothing was trained. */
   complete: boolean;
   valLossBefore: number;
-  /** The last validation loss: of the Q4_0 projection when the run is quantization-aware. */
+  /** The last validation loss: of the Q4_0 weights when the run is quantization-aware. */
   valLossAfter: number;
-  /** The float32 (master) weights' validation loss at the end. */
-  valLossFloat32: number;
   /** What the run trained with (a resumed run keeps its own). */
   qat: QatMode;
   exports: ExportReport;
@@ -90,13 +88,6 @@ function keepMetrics(file: string, step: number): string {
     .filter((l) => l.trim() !== '' && (JSON.parse(l) as { step: number }).step <= step)
     .map((l) => `${l}\n`)
     .join('');
-}
-
-/** The float32 validation loss a finished run logged last, if any. */
-function lastFloat32(file: string): number | undefined {
-  if (!existsSync(file)) return undefined;
-  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('"val_loss_float32"'));
-  return lines.length > 0 ? (JSON.parse(lines[lines.length - 1]!) as { val_loss_float32: number }).val_loss_float32 : undefined;
 }
 
 /** The last validation loss a run logged (NaN when none). */
@@ -153,9 +144,8 @@ export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<Trai
   if (saved && saved.step >= (o.steps ?? saved.totalSteps)) {
     // nothing left to train: the run as it stands
     const tps = saved.trainSeconds > 0 ? saved.trainTokens / saved.trainSeconds : 0;
-    const last = lastValidation(metricsFile);
     return {
-      complete: true, valLossBefore: saved.valLossBefore, valLossAfter: last, valLossFloat32: lastFloat32(metricsFile) ?? last, qat: saved.qat ?? 'none', exports: {},
+      complete: true, valLossBefore: saved.valLossBefore, valLossAfter: lastValidation(metricsFile), qat: saved.qat ?? 'none', exports: {},
       trainTokensPerSecond: tps, steps: saved.step, checkpoint: resumeDir!, model, params: paramsFromWeights(layout, model.weights),
     };
   }
@@ -167,13 +157,13 @@ export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<Trai
   const batch = saved?.batch ?? o.batch;
   const params = saved || !o.fromScratch ? paramsFromWeights(layout, model.weights) : randomParams(layout, o.seed);
   const pool = await trainPool(layout, params, saved?.threads ?? o.threads, batch, seqLen);
-  // a resumed run keeps its own arithmetic; the checkpoint holds the master weights
+  // a resumed run keeps its own arithmetic
   const qatMode = saved ? (saved.qat ?? 'none') : (o.qat ?? 'none');
   const quantizer = saved ? (saved.q4Quantizer ?? 'max') : (o.q4Quantizer ?? 'max');
-  const qat = qatMode === 'q4' ? new Q4Training(layout, params, quantizer) : undefined;
-  const master = qat?.master ?? pool.params;
   try {
-    const adam: AdamWState = resumeDir ? await loadOptimizer(resumeDir, layout) : adamwState(layout.total);
+    const { master, ...adam }: AdamWState & { master?: Float32Array } = resumeDir ? await loadOptimizer(resumeDir, layout) : adamwState(layout.total);
+    // QAT's master weights: the checkpoint's (its model files hold their Q4_0 projection), or the start
+    const qat = qatMode === 'q4' ? new Q4Training(layout, master ?? params, quantizer) : undefined;
     const state: TrainingState = saved ? { ...saved, totalSteps: o.steps ?? saved.totalSteps } : newTrainingState({ ...o, seqLen }, data.train, pool.threadCount);
     if (saved && state.totalSteps !== saved.totalSteps) {
       const sched = { lr: state.lr, warmup: state.warmup, minLr: state.minLr, total: state.totalSteps };
@@ -198,7 +188,7 @@ export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<Trai
         async checkpoint(s) {
           const c = curves(metricsFile);
           await writeFileAtomic(curveFile, lossCurveSvg(c.train, c.val, `tinytalk train: ${o.data}`));
-          dir = await saveCheckpoint(o.out, model, layout, master, adam, s);
+          dir = await saveCheckpoint(o.out, model, layout, pool.params, adam, s, qat?.master);
           ev.checkpoint?.(dir);
         },
       },
@@ -207,12 +197,11 @@ export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<Trai
       pool.params.set(p);
       return validationLoss(pool, data.val, o.valBlocks);
     };
-    const weights = Float32Array.from(master);
-    const valLossFloat32 = qat ? await lossOf(weights) : lastVal;
-    const exports = o.exports ? await exportRun(model, weights, { ...o.exports, quantizer }, lossOf, data.val, o.valBlocks) : {};
+    // the network that ran (with QAT, the Q4_0 projection); the blob is written from the master weights
+    const weights = Float32Array.from(pool.params);
+    const exports = o.exports ? await exportRun(model, weights, { ...o.exports, quantizer }, lossOf, data.val, o.valBlocks, qat?.master) : {};
     log({
       step: state.step,
-      val_loss_float32: valLossFloat32,
       ...(exports.firmware && { val_loss_q4_blob: exports.firmware.valLoss, device_window: exports.firmware.device.window, device_loss_float32: exports.firmware.device.float32, device_loss_firmware_v2: exports.firmware.device.firmware }),
       ...(exports.gguf && { [`val_loss_gguf_${exports.gguf.type}`]: exports.gguf.valLoss }),
     });
@@ -220,7 +209,6 @@ export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<Trai
       complete: false,
       valLossBefore: state.valLossBefore,
       valLossAfter: lastVal,
-      valLossFloat32,
       qat: qatMode,
       exports,
       trainTokensPerSecond: state.trainSeconds > 0 ? state.trainTokens / state.trainSeconds : 0,
