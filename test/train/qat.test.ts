@@ -1,6 +1,7 @@
 // Quantization-aware training: the projection is the converter's Q4_0 quantizer as
 // firmware-format.md 1.5 writes it (transcribed here as the oracle), a training step applies the
-// gradient of the projected weights to the float32 master weights, and the blob exported from
+// gradient of the projected weights to the float32 master weights (straight through the codes,
+// and through each block's scale to its largest weight), and the blob exported from
 // the master weights holds exactly the weights the run computed with. Also the optional 'mse'
 // quantizer: never a larger error than the converter's on any block.
 import { describe, expect, it } from 'vitest';
@@ -21,8 +22,8 @@ import { referenceCase } from './helpers.js';
 
 const fr = Math.fround;
 
-/** firmware-format.md 1.5, step by step, returning the dequantized block (bf16 scale × (code − 8)). */
-function docQ4Block(x: ArrayLike<number>): number[] {
+/** firmware-format.md 1.5, step by step: the largest weight's index, the codes, the stored scale. */
+function docQ4(x: ArrayLike<number>): { top: number; codes: number[]; stored: number } {
   let i = 0;
   for (let j = 1; j < 32; j++) if (Math.abs(x[j]!) > Math.abs(x[i]!)) i = j; // first index on ties
   const d = fr(x[i]! / -8);
@@ -31,10 +32,30 @@ function docQ4Block(x: ArrayLike<number>): number[] {
   // the all-zero block stores the scale bytes 00 00
   const bf = d === 0 ? 0 : ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
   const stored = new Float32Array(new Uint32Array([bf << 16]).buffer)[0]!;
-  return Array.from({ length: 32 }, (_, j) => {
-    const code = Math.min(15, Math.max(0, Math.floor(fr(fr(x[j]! * inv) + 8.5))));
-    return fr(stored * (code - 8));
-  });
+  const codes = Array.from({ length: 32 }, (_, j) => Math.min(15, Math.max(0, Math.floor(fr(fr(x[j]! * inv) + 8.5)))));
+  return { top: i, codes, stored };
+}
+
+/** The dequantized block: bf16 scale × (code − 8). */
+function docQ4Block(x: ArrayLike<number>): number[] {
+  const { codes, stored } = docQ4(x);
+  return codes.map((c) => fr(stored * (c - 8)));
+}
+
+/**
+ * The gradient of the master weights from that of the quantized ones: ŵ_j = s·(c_j − 8) with
+ * s = x_top / −8, codes held fixed → ∂/∂x_j = g_j (j ≠ top), ∂/∂x_top = Σ_j g_j·(c_j − 8) / −8.
+ */
+function docChain(layout: ParamLayout, master: Float32Array, grads: Float32Array): Float32Array {
+  const g = Float32Array.from(grads);
+  for (const [o, n] of matrices(layout)) {
+    for (let b = o; b < o + n; b += 32) {
+      const { top, codes, stored } = docQ4(master.subarray(b, b + 32));
+      if (stored === 0) continue;
+      g[b + top] = codes.reduce((sum, c, j) => sum + grads[b + j]! * (c - 8), 0) / -8;
+    }
+  }
+  return g;
 }
 
 function randomValues(n: number, seed: number): Float32Array {
@@ -104,7 +125,7 @@ describe('Q4Training', () => {
     expect(matrices(layout).reduce((n, [, s]) => n + s, 0)).toBe(300 * 32 + 2 * (4 * 32 * 32 + 2 * 32 * 128)); // wte + q,k,v,out,fc,proj
   });
 
-  it('one step: the gradient of the projected weights moves the master weights; the exported blob is what ran', async () => {
+  it('one step: the gradient of the projected weights, through the codes and scales, moves the master weights; the exported blob is what ran', async () => {
     const { layout, params, B, T, ids, labels, count } = tinyCase();
     const train: Packed = { n: B, seqLen: T, ids, labels, tokens: B * T, lossTokens: count };
     const master0 = Float32Array.from(params);
@@ -124,9 +145,10 @@ describe('Q4Training', () => {
     });
     await ref.zeroGrads();
     await ref.backward(B, 1 / count);
-    clipGradNorm(ref.grads, 1);
+    const grads = docChain(layout, master0, ref.grads);
+    clipGradNorm(grads, 1);
     const want = Float32Array.from(master0);
-    adamw_update(want, ref.grads, adamwState(layout.total), learningRate(0, { lr: 1e-3, warmup: 0, minLr: state.minLr, total: 1 }), { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
+    adamw_update(want, grads, adamwState(layout.total), learningRate(0, { lr: 1e-3, warmup: 0, minLr: state.minLr, total: 1 }), { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
     expect(qat.master).toEqual(want);
     expect(qat.master).not.toEqual(master0);
     // the pool computes with the projection of the new master weights

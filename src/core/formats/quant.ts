@@ -74,7 +74,7 @@ function q4Block(x: Float32Array, o: number, scaleType: ScaleType, quantizer: Q4
     // firmware-format.md 1.5); ggml's reference stores the fp16 of −0.
     return roundScale(d === 0 && scaleType === 'bf16' ? 0 : d, scaleType);
   }
-  // 'mse': the max quantizer's own codes first, so no candidate has to beat a worse start
+  // 'mse': start from the converter's block, so the result is never worse than it
   const table = halfTable(scaleType);
   let best = roundScale(d, scaleType);
   q4Block(x, o, scaleType, 'max', codes);

@@ -209,6 +209,7 @@ export async function runSteps(run: TrainingRun, ev: LoopEvents = {}): Promise<n
       }
     }
     pool.reduce();
+    qat?.chain(pool.grads, pool.params);
     const lr = learningRate(state.step, sched);
     const gradNorm = clipGradNorm(pool.grads, state.clip);
     // straight-through: the gradient of the quantized weights moves the master weights
