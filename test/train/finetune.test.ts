@@ -31,7 +31,7 @@ describe('train: a short fine-tune on persona chats', () => {
     ]);
     expect(summary.steps).toBe(5);
     // quantization-aware by default with --export-firmware: the blob, read back, is the network that was validated
-    expect(run.stderr).toContain('--qat q4 (the default with --export-firmware)');
+    expect(run.stderr).toContain('(--qat q4, the default with --export-firmware)');
     expect(summary.qat).toBe('q4');
     expect(summary.val_loss_q4_blob).toBe(summary.val_loss_after);
     expect(summary.device_window).toBe(80);

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tinytalk } from '../helpers/cli.js';
+import { tinytalkAsync } from '../helpers/cli.js';
 import { HF_STANDIN } from '../helpers/shared.js';
 import { personaSlice } from './helpers.js';
 
@@ -16,13 +16,13 @@ import { personaSlice } from './helpers.js';
 const QAT_LR = '3e-4';
 
 describe('train --qat q4 (scaled-down device fine-tune)', () => {
-  it('gives a firmware blob that keeps most of the float32 held-out gain, far more than without QAT', () => {
+  it('gives a firmware blob that keeps most of the float32 held-out gain, far more than without QAT', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tinytalk-qat-gain-'));
     const data = personaSlice(0, 40, dir);
     const val = personaSlice(900, 905, dir);
     const heldOut = personaSlice(700, 710, dir);
-    const run = (name: string, lr: string, ...extra: string[]) => {
-      const r = tinytalk([
+    const run = async (name: string, lr: string, ...extra: string[]) => {
+      const r = await tinytalkAsync([
         'train', '--model', HF_STANDIN(), '--data', data, '--val-data', val, '--out', join(dir, name), '--steps', '16', '--batch', '4',
         '--seq-len', '64', '--lr', lr, '--warmup', '2', '--threads', '2', '--val-every', '100', '--val-blocks', '4',
         '--export-firmware', join(dir, `${name}-fw`), '--json', ...extra,
@@ -31,12 +31,11 @@ describe('train --qat q4 (scaled-down device fine-tune)', () => {
       return { stderr: r.stderr, summary: JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number | string> };
     };
     // the README's learning rate for float32; quantization-aware runs need codes to change, so a larger one (docs/train.md)
-    const f32 = run('f32', '1e-4', '--qat', 'none');
-    const qat = run('qat', QAT_LR);
+    const [f32, qat] = await Promise.all([run('f32', '1e-4', '--qat', 'none'), run('qat', QAT_LR)]);
     expect(qat.summary.qat).toBe('q4');
 
     const models = [HF_STANDIN(), join(dir, 'f32', 'model'), join(dir, 'f32-fw', 'model_neo_q4.bin'), join(dir, 'qat-fw', 'model_neo_q4.bin')];
-    const ev = tinytalk(['eval', '--model', models[0]!, '--compare', ...models.slice(1), '--data', heldOut, '--json']);
+    const ev = await tinytalkAsync(['eval', '--model', models[0]!, '--compare', ...models.slice(1), '--data', heldOut, '--json']);
     expect(ev.status, ev.stderr).toBe(0);
     const [standIn, tuned, blob, qatBlob] = (JSON.parse(ev.stdout) as Array<{ loss: number }>).map((r) => r.loss) as [number, number, number, number];
     const gain = standIn - tuned;

@@ -19,6 +19,8 @@ import { pathKind, writeFileAtomic } from '../files.js';
 import { loadModel } from '../load.js';
 import { checkpointDir, existingCheckpoint, loadOptimizer, loadTrainingState, saveCheckpoint } from './checkpoint.js';
 import { prepareData } from './dataset.js';
+import type { Packed } from '../../core/train/data.js';
+import type { TrainPool } from '../../core/train/pool.js';
 import { exportRun, type ExportReport, type ExportTargets } from './export.js';
 import { trainPool } from './pool.js';
 
@@ -90,6 +92,14 @@ function keepMetrics(file: string, step: number): string {
     .join('');
 }
 
+/** The validation loss of any parameters, on the pool (whose parameters it replaces). */
+function lossOf(pool: TrainPool, val: Packed, valBlocks: number): (p: Float32Array) => Promise<number> {
+  return async (p) => {
+    pool.params.set(p);
+    return validationLoss(pool, val, valBlocks);
+  };
+}
+
 /** The last validation loss a run logged (NaN when none). */
 function lastValidation(file: string): number {
   const val = curves(file).val;
@@ -144,9 +154,21 @@ export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<Trai
   if (saved && saved.step >= (o.steps ?? saved.totalSteps)) {
     // nothing left to train: the run as it stands
     const tps = saved.trainSeconds > 0 ? saved.trainTokens / saved.trainSeconds : 0;
+    const params = paramsFromWeights(layout, model.weights);
+    let exports: ExportReport = {};
+    if (o.exports) {
+      // its exports are still written and validated, on a one-thread pool of the run's shape
+      const pool = await trainPool(layout, params, 1, saved.batch, seqLen);
+      try {
+        const { master } = await loadOptimizer(resumeDir!, layout);
+        exports = await exportRun(model, params, { ...o.exports, quantizer: saved.q4Quantizer ?? 'max' }, lossOf(pool, data.val, o.valBlocks), data.val, o.valBlocks, master);
+      } finally {
+        await pool.close();
+      }
+    }
     return {
-      complete: true, valLossBefore: saved.valLossBefore, valLossAfter: lastValidation(metricsFile), qat: saved.qat ?? 'none', exports: {},
-      trainTokensPerSecond: tps, steps: saved.step, checkpoint: resumeDir!, model, params: paramsFromWeights(layout, model.weights),
+      complete: true, valLossBefore: saved.valLossBefore, valLossAfter: lastValidation(metricsFile), qat: saved.qat ?? 'none', exports,
+      trainTokensPerSecond: tps, steps: saved.step, checkpoint: resumeDir!, model, params,
     };
   }
   if (!o.resume && present.length > 0) {
@@ -193,18 +215,17 @@ export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<Trai
         },
       },
     );
-    const lossOf = async (p: Float32Array) => {
-      pool.params.set(p);
-      return validationLoss(pool, data.val, o.valBlocks);
-    };
     // the network that ran (with QAT, the Q4_0 projection); the blob is written from the master weights
     const weights = Float32Array.from(pool.params);
-    const exports = o.exports ? await exportRun(model, weights, { ...o.exports, quantizer }, lossOf, data.val, o.valBlocks, qat?.master) : {};
-    log({
-      step: state.step,
-      ...(exports.firmware && { val_loss_q4_blob: exports.firmware.valLoss, device_window: exports.firmware.device.window, device_loss_float32: exports.firmware.device.float32, device_loss_firmware_v2: exports.firmware.device.firmware }),
-      ...(exports.gguf && { [`val_loss_gguf_${exports.gguf.type}`]: exports.gguf.valLoss }),
-    });
+    const exports = o.exports ? await exportRun(model, weights, { ...o.exports, quantizer }, lossOf(pool, data.val, o.valBlocks), data.val, o.valBlocks, qat?.master) : {};
+    // one line of the exports' losses, when there are exports
+    if (o.exports) {
+      log({
+        step: state.step,
+        ...(exports.firmware && { val_loss_q4_blob: exports.firmware.valLoss, device_window: exports.firmware.device.window, device_loss_float32: exports.firmware.device.float32, device_loss_firmware_v2: exports.firmware.device.firmware }),
+        ...(exports.gguf && { [`val_loss_gguf_${exports.gguf.type}`]: exports.gguf.valLoss }),
+      });
+    }
     return {
       complete: false,
       valLossBefore: state.valLossBefore,

@@ -54,7 +54,7 @@ export function register(program: Command): void {
     .addOption(new Option('--qat <mode>', "quantization-aware training: q4 trains through the firmware blob's Q4_0 weights (float32 master weights, straight-through gradients); default q4 with --export-firmware, else none").choices(['q4', 'none']))
     .addOption(new Option('--q4-quantizer <rule>', "Q4_0 block scales for --qat q4 and --export-firmware: max (the converter's) or mse (least squared error per block)").choices(['max', 'mse']).default('max'))
     .option('--benchmark <steps>', 'measure training tokens per second on random data (no --data/--out needed)', integer(1))
-    .option('--json', 'last line: {"val_loss_before", "val_loss_after", "val_loss_float32", "qat", "train_tokens_per_second", "steps"}, plus the exports\' losses')
+    .option('--json', 'last line: {"val_loss_before", "val_loss_after", "qat", "train_tokens_per_second", "steps"}, plus the exports\' validation losses')
     .action(async (o: TrainCliOptions) => {
       const { UsageError } = await import('../../../core/errors.js');
       if (o.benchmark) {
@@ -83,7 +83,7 @@ export function register(program: Command): void {
         say(`the run in ${o.out} is already complete (${r.steps} of ${r.steps} steps): nothing to train. ` +
           `To train it further, resume with a larger --steps, e.g. --steps ${2 * r.steps}`);
       }
-      const summary = exportSummary(r, o.qat === undefined && r.qat === 'q4' ? ' (the default with --export-firmware)' : '');
+      const summary = exportSummary(r, o.qat === undefined && r.qat === 'q4' ? ', the default with --export-firmware' : '');
       for (const line of summary.lines) say(line);
       if (!r.complete) say(`training: ${r.trainTokensPerSecond.toFixed(0)} tokens/s; checkpoint: ${r.checkpoint}`);
       if (r.exports.firmware) say(`firmware: ${r.exports.firmware.paths.join(', ')}`);
