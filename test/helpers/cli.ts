@@ -16,6 +16,22 @@ export function tinytalk(args: string[], options: SpawnSyncOptions = {}): CliRes
   return { status: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
 }
 
+/**
+ * tinytalk() without blocking the test's thread: for runs of a minute or more, during which a
+ * blocked worker could not answer vitest.
+ */
+export function tinytalkAsync(args: string[]): Promise<CliResult> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 /** `tinytalk serve …` in the background: resolves with its URL once it says it is serving. */
 export function startServe(args: string[]): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

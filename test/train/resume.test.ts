@@ -1,5 +1,6 @@
 // A run killed with SIGKILL and resumed gives the same per-step losses, bit for bit, as a run that
-// was never interrupted (two threads, so the shared-memory reduction is covered too).
+// was never interrupted (two threads, so the shared-memory reduction is covered too), in float32
+// and quantization-aware (whose checkpoint keeps the master weights beside the Q4_0 model).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -12,13 +13,13 @@ import { personaSlice, readMetrics } from './helpers.js';
 
 const STEPS = 6;
 
-describe('train --resume after SIGKILL', () => {
+describe.each(['none', 'q4'])('train --qat %s --resume after SIGKILL', (qat) => {
   it('continues the loss curve exactly as if uninterrupted', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tinytalk-resume-'));
     const data = personaSlice(0, 12, dir);
     const args = (out: string) => [
       'train', '--model', HF_STANDIN(), '--data', data, '--out', out, '--steps', String(STEPS), '--batch', '2',
-      '--seq-len', '16', '--threads', '2', '--save-every', '1', '--val-every', '100', '--val-blocks', '2', '--lr', '1e-3', '--json',
+      '--seq-len', '16', '--threads', '2', '--save-every', '1', '--val-every', '100', '--val-blocks', '2', '--lr', '1e-3', '--qat', qat, '--json',
     ];
     const straight = join(dir, 'straight');
     const a = tinytalk(args(straight));

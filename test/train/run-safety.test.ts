@@ -58,6 +58,20 @@ describe('train: a run in --out', () => {
     expect(snapshot(out)).toEqual(before);
   });
 
+  it('resumed when finished with an export: still writes the blob and validates it as written', () => {
+    const fw = join(dir, 'fw-complete');
+    const r = tinytalk(args(out, '--steps', '2', '--resume', '--export-firmware', fw, '--json'));
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(join(fw, 'model_neo_q4.bin'))).toBe(true);
+    const summary = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(summary.qat).toBe('none'); // the run's own arithmetic: it started without an export
+    // blocks of 32 tokens fit the device's 80-token window: the float32 engine on the run's weights
+    // scores what the run's validation did, and the blob scores alike in both arithmetics
+    expect(summary.device_window).toBe(80);
+    expect(Math.abs(summary.device_loss_float32 - summary.val_loss_after)).toBeLessThan(1e-5);
+    expect(Math.abs(summary.device_loss_firmware_v2 - summary.val_loss_q4_blob)).toBeLessThan(0.01);
+  });
+
   it('refuses a --steps below the steps done', () => {
     const r = tinytalk(args(out, '--steps', '1', '--resume'));
     expect(r.status).toBe(1);

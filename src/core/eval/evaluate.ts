@@ -5,7 +5,7 @@
 // Each sample is evaluated on its own (no packing across samples); a sample longer than the
 // context is cut into context-sized blocks, and — as in the training packing — the first token
 // of each block has no prediction. Log-softmax in float64.
-import type { Engine } from '../neo/engine.js';
+import type { Engine, Sequence } from '../neo/engine.js';
 import type { Tokenizer } from '../neo/tokenizer.js';
 import { encodeSample, IGNORE_LABEL, type Sample } from '../train/data.js';
 
@@ -51,31 +51,46 @@ export function blockLoss(logits: Float32Array, labels: ArrayLike<number>, V: nu
   return { nll, count };
 }
 
+/** Running sums of a scoring pass. */
+export interface LossSums {
+  nll: number;
+  scored: number;
+  /** Tokens run through the model, and the milliseconds their passes took. */
+  fed: number;
+  ms: number;
+}
+
+export const newLossSums = (): LossSums => ({ nll: 0, scored: 0, fed: 0, ms: 0 });
+
+/**
+ * Adds the loss of one token sequence to `sums`: cut into blocks of engine.context tokens, each
+ * run from an empty cache at position 0 (its first token unscored).
+ */
+export function scoreSequence(engine: Engine, seq: Sequence, ids: readonly number[] | Int32Array, labels: readonly number[] | Int32Array, sums: LossSums, now: () => number): void {
+  const C = engine.context;
+  for (let start = 0; start < ids.length; start += C) {
+    const block = Array.from(ids.slice(start, start + C));
+    if (block.length < 2) continue;
+    engine.rewind(seq, 0);
+    const t0 = now();
+    const logits = engine.prefill(seq, block, { allLogits: true }); // (n, V)
+    sums.ms += now() - t0;
+    sums.fed += block.length;
+    const b = blockLoss(logits, labels.slice(start, start + C), engine.config.vocabSize);
+    sums.nll += b.nll;
+    sums.scored += b.count;
+  }
+}
+
 export function evaluate(engine: Engine, tokenizer: Tokenizer, samples: readonly Sample[], options: EvalOptions = {}): EvalResult {
   const now = options.now ?? (() => performance.now());
-  const V = engine.config.vocabSize;
-  const C = engine.context;
-  let nll = 0;
-  let scored = 0;
-  let fed = 0;
-  let ms = 0;
+  const sums = newLossSums();
   const seq = engine.newSequence();
   samples.forEach((sample, s) => {
     const { ids, labels } = encodeSample(sample, tokenizer, { mode: options.mode ?? 'gpt2' });
-    for (let start = 0; start < ids.length; start += C) {
-      const block = ids.slice(start, start + C);
-      if (block.length < 2) continue;
-      engine.rewind(seq, 0);
-      const t0 = now();
-      const logits = engine.prefill(seq, block, { allLogits: true }); // (n, V)
-      ms += now() - t0;
-      fed += block.length;
-      const b = blockLoss(logits, labels.slice(start, start + C), V);
-      nll += b.nll;
-      scored += b.count;
-    }
+    scoreSequence(engine, seq, ids, labels, sums, now);
     options.onProgress?.(s + 1, samples.length);
   });
-  const loss = scored === 0 ? NaN : nll / scored;
-  return { loss, perplexity: Math.exp(loss), tokens: scored, samples: samples.length, tokensPerSecond: ms > 0 ? (fed * 1000) / ms : 0 };
+  const loss = sums.scored === 0 ? NaN : sums.nll / sums.scored;
+  return { loss, perplexity: Math.exp(loss), tokens: sums.scored, samples: samples.length, tokensPerSecond: sums.ms > 0 ? (sums.fed * 1000) / sums.ms : 0 };
 }

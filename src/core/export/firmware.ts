@@ -6,6 +6,7 @@ import type { NeoWeights } from '../neo/weights.js';
 import type { Tokenizer } from '../neo/tokenizer.js';
 import { crdpSize, writeCrdp, type CrdpVersion } from '../formats/crdp.js';
 import { ctk2Size, writeCtk2 } from '../formats/ctk2.js';
+import type { Q4Quantizer } from '../formats/quant.js';
 import { EOS_TEXT } from '../tokenizer/pretokenize.js';
 import { cSource, MODEL_SYMBOL, TOKENIZER_SYMBOL } from './csource.js';
 
@@ -28,8 +29,9 @@ export interface FirmwareFiles {
   tokenizerBytes: number;
 }
 
-export function firmwareFiles(model: FirmwareModel, version: CrdpVersion, cSources: boolean): FirmwareFiles {
-  const blob = writeCrdp(model.config, model.weights, version);
+/** quantizer: how the Q4_0 scales are chosen ('max', the converter's, by default). */
+export function firmwareFiles(model: FirmwareModel, version: CrdpVersion, cSources: boolean, quantizer: Q4Quantizer = 'max'): FirmwareFiles {
+  const blob = writeCrdp(model.config, model.weights, version, quantizer);
   const tok = writeCtk2(model.tokenizer.vocab());
   const names = FIRMWARE_NAMES[version];
   const files = new Map<string, Uint8Array | string>([

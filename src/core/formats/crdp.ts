@@ -16,7 +16,7 @@ import { QBLOCK, type Matrix, type Q4Matrix } from '../neo/tensor.js';
 import type { NeoWeights } from '../neo/weights.js';
 import { CTK2_MAX_VOCAB } from './ctk2.js';
 import { neoForm } from './neo-form.js';
-import { BLOCK_BYTES, quantizeMatrix, readBlocks, writeBlocks } from './quant.js';
+import { BLOCK_BYTES, quantizeMatrix, readBlocks, writeBlocks, type Q4Quantizer } from './quant.js';
 
 export const CRDP_MAGIC = 'CRDP';
 export const CRDP_HEADER_BYTES = 64;
@@ -268,8 +268,11 @@ function crdpHeaderOf(config: NeoConfig, vocabSize: number, seqLen: number, vers
   };
 }
 
-/** The blob for a GPT-Neo model, or its GPT-2 form (quantizing every matrix to Q4_0 with a bf16 scale). */
-export function writeCrdp(model: NeoConfig, modelWeights: NeoWeights, version: CrdpVersion = 2): Uint8Array {
+/**
+ * The blob for a GPT-Neo model, or its GPT-2 form (quantizing every matrix to Q4_0 with a bf16
+ * scale; `quantizer` 'max' is the converter's, see quant.ts).
+ */
+export function writeCrdp(model: NeoConfig, modelWeights: NeoWeights, version: CrdpVersion = 2, quantizer: Q4Quantizer = 'max'): Uint8Array {
   const { config, weights } = neoForm(model, modelWeights);
   const h = crdpHeaderFor(config, weights, version);
   const { sections, end } = crdpLayout(h);
@@ -286,7 +289,7 @@ export function writeCrdp(model: NeoConfig, modelWeights: NeoWeights, version: C
     for (let l = 0; l < (isLayerField(field) ? h.nLayers : 1); l++) {
       const values = getParameter(weights, { field, layer: isLayerField(field) ? l : undefined });
       if (s.type === 'F32') out.bytes(values as Float32Array);
-      else writeQ4(out, quantizeMatrix(values as Matrix, 'q4_0', 'bf16', s.name) as Q4Matrix, version);
+      else writeQ4(out, quantizeMatrix(values as Matrix, 'q4_0', 'bf16', s.name, quantizer) as Q4Matrix, version);
     }
   });
   out.padTo(end);

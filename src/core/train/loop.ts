@@ -1,12 +1,16 @@
 // The training loop of `tinytalk train` and of the page's Teach view: the packed training blocks
 // in a seeded order per epoch, fed to a TrainPool one micro-batch at a time, clipped AdamW steps
 // on the recipe's schedule, validation every so often. What to keep (files, a chart) is the
-// caller's, through the events; the state says everything a resumed run needs.
+// caller's, through the events; the state says everything a resumed run needs. With
+// quantization-aware training (qat.ts) the optimizer updates the master weights and the pool
+// always computes with their Q4_0 projection, validation included.
 import type { Packed } from './data.js';
 import { fingerprint } from './dataset.js';
 import { countTargets } from './gpt.js';
 import { ADAMW_DEFAULTS, adamw_update, clipGradNorm, defaultWarmup, learningRate, type AdamWState } from './optim.js';
 import type { TrainPool } from './pool.js';
+import type { Q4Quantizer } from '../formats/quant.js';
+import type { Q4Training, QatMode } from './qat.js';
 import { deriveSeed, mulberry32, permutation } from './rng.js';
 
 /** The settings of a run when nothing else is asked for (the CLI's flags and the page's fields). */
@@ -50,6 +54,10 @@ export interface TrainingState {
   valLossBefore: number; // NaN until measured
   trainTokens: number; // tokens processed so far
   trainSeconds: number; // time spent in training steps so far
+  /** Quantization-aware training (absent in runs that predate it: 'none'). */
+  qat?: QatMode;
+  /** The Q4_0 scale rule QAT projects with and the export uses (absent: 'max'). */
+  q4Quantizer?: Q4Quantizer;
 }
 
 export interface RunSettings {
@@ -65,6 +73,10 @@ export interface RunSettings {
   warmup?: number;
   weightDecay: number;
   clip: number;
+  /** Default 'none'. */
+  qat?: QatMode;
+  /** Default 'max'. */
+  q4Quantizer?: Q4Quantizer;
 }
 
 /** The state of a new run over these training blocks, on `threads` threads. */
@@ -91,6 +103,8 @@ export function newTrainingState(s: RunSettings, train: Packed, threads: number)
     valLossBefore: NaN,
     trainTokens: 0,
     trainSeconds: 0,
+    qat: s.qat ?? 'none',
+    q4Quantizer: s.q4Quantizer ?? 'max',
   };
 }
 
@@ -123,6 +137,8 @@ export interface TrainingRun {
   saveEvery: number;
   /** Most validation blocks evaluated each time (the first ones of the split). */
   valBlocks: number;
+  /** With QAT: the optimizer updates qat.master, and pool.params holds its Q4_0 projection. */
+  qat?: Q4Training;
   /** Asked before each step: true ends the run there, as if it were the last step. */
   stopped?(): boolean;
 }
@@ -148,7 +164,8 @@ export async function validationLoss(pool: TrainPool, val: Packed, valBlocks: nu
  * loss first when the state has none yet; returns the last validation loss.
  */
 export async function runSteps(run: TrainingRun, ev: LoopEvents = {}): Promise<number> {
-  const { pool, train, state, adam } = run;
+  const { pool, train, state, adam, qat } = run;
+  qat?.project(pool.params);
   const validate = async () => {
     const loss = await validationLoss(pool, run.val, run.valBlocks);
     await ev.validation?.(state.step, loss);
@@ -192,9 +209,12 @@ export async function runSteps(run: TrainingRun, ev: LoopEvents = {}): Promise<n
       }
     }
     pool.reduce();
+    qat?.chain(pool.grads, pool.params);
     const lr = learningRate(state.step, sched);
     const gradNorm = clipGradNorm(pool.grads, state.clip);
-    adamw_update(pool.params, pool.grads, adam, lr, settings);
+    // straight-through: the gradient of the quantized weights moves the master weights
+    adamw_update(qat?.master ?? pool.params, pool.grads, adam, lr, settings);
+    qat?.project(pool.params);
     const seconds = (performance.now() - t0) / 1000;
     state.step += 1;
     state.trainTokens += rowsPerStep * T;

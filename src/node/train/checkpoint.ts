@@ -1,5 +1,6 @@
 // Checkpoints in the Hugging Face layout plus what a resumed run needs (optimizer moments, step,
-// settings), written into a temporary directory that then replaces the previous checkpoint, so a
+// settings; with quantization-aware training, the float32 master weights beside the moments,
+// while the model files hold the Q4_0 weights the run computes with), written into a temporary directory that then replaces the previous checkpoint, so a
 // kill at any moment leaves a complete checkpoint behind.
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
@@ -27,8 +28,9 @@ export function existingCheckpoint(out: string): string | undefined {
   return undefined;
 }
 
+/** params: the network (model.safetensors); master: the float32 weights QAT updates, if any. */
 export async function saveCheckpoint(
-  out: string, model: Model, layout: ParamLayout, params: Float32Array, adam: AdamWState, state: TrainingState,
+  out: string, model: Model, layout: ParamLayout, params: Float32Array, adam: AdamWState, state: TrainingState, master?: Float32Array,
 ): Promise<string> {
   const dir = checkpointDir(out);
   const tmp = join(out, `.model.${process.pid}.tmp`);
@@ -41,6 +43,7 @@ export async function saveCheckpoint(
   const moments = [
     ...paramsToTensors(layout, adam.m).map((t) => ({ ...t, name: `exp_avg.${t.name}` })),
     ...paramsToTensors(layout, adam.v).map((t) => ({ ...t, name: `exp_avg_sq.${t.name}` })),
+    ...(master ? paramsToTensors(layout, master).map((t) => ({ ...t, name: `${MASTER}${t.name}` })) : []),
   ];
   await writeFileAtomic(join(tmp, OPTIMIZER_FILE), writeSafetensors(moments, { format: 'pt', adam_step: String(adam.t) }));
   await writeFileAtomic(join(tmp, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
@@ -58,7 +61,11 @@ export async function loadTrainingState(dir: string): Promise<TrainingState> {
   return s;
 }
 
-export async function loadOptimizer(dir: string, layout: ParamLayout): Promise<AdamWState> {
+/** Name prefix of the master weights in the optimizer file. */
+const MASTER = 'master.';
+
+/** The optimizer's moments, and the QAT master weights when the checkpoint has them. */
+export async function loadOptimizer(dir: string, layout: ParamLayout): Promise<AdamWState & { master?: Float32Array }> {
   const file = join(dir, OPTIMIZER_FILE);
   const st = parseSafetensors(await readBytes(file), file);
   const pick = (prefix: string) => {
@@ -67,5 +74,6 @@ export async function loadOptimizer(dir: string, layout: ParamLayout): Promise<A
   };
   const t = Number(st.metadata.adam_step);
   if (!Number.isSafeInteger(t)) throw new FormatError(file, '__metadata__.adam_step', 'an integer', String(st.metadata.adam_step));
-  return { m: pick('exp_avg.'), v: pick('exp_avg_sq.'), t };
+  const hasMaster = [...st.tensors.keys()].some((n) => n.startsWith(MASTER));
+  return { m: pick('exp_avg.'), v: pick('exp_avg_sq.'), t, ...(hasMaster && { master: pick(MASTER) }) };
 }

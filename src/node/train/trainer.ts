@@ -1,5 +1,6 @@
 // `tinytalk train` on disk: load (or resume) the model and the data files, run the core training
-// loop (core/train/loop.ts) on worker threads, log metrics, draw the loss curve, checkpoint atomically.
+// loop (core/train/loop.ts) on worker threads, log metrics, draw the loss curve, checkpoint atomically,
+// and at the end write the requested exports and validate them as written (export.ts).
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -8,14 +9,19 @@ import { neoForm } from '../../core/formats/neo-form.js';
 import type { Model } from '../../core/neo/model.js';
 import { fingerprint, type PreparedData } from '../../core/train/dataset.js';
 import { randomParams } from '../../core/train/init.js';
-import { newTrainingState, runSteps, type RunSettings, type StepMetrics, type TrainingState } from '../../core/train/loop.js';
+import type { QatMode } from '../../core/train/qat.js';
+import { newTrainingState, runSteps, validationLoss, type RunSettings, type StepMetrics, type TrainingState } from '../../core/train/loop.js';
 import { adamwState, learningRate, type AdamWState } from '../../core/train/optim.js';
 import { paramLayout, paramsFromWeights } from '../../core/train/params.js';
 import { lossCurveSvg, type CurvePoint } from '../../core/train/plot.js';
+import { Q4Training } from '../../core/train/qat.js';
 import { pathKind, writeFileAtomic } from '../files.js';
 import { loadModel } from '../load.js';
 import { checkpointDir, existingCheckpoint, loadOptimizer, loadTrainingState, saveCheckpoint } from './checkpoint.js';
 import { prepareData } from './dataset.js';
+import type { Packed } from '../../core/train/data.js';
+import type { TrainPool } from '../../core/train/pool.js';
+import { exportRun, type ExportReport, type ExportTargets } from './export.js';
 import { trainPool } from './pool.js';
 
 export interface TrainOptions extends RunSettings {
@@ -35,6 +41,8 @@ export interface TrainOptions extends RunSettings {
   valBlocks: number;
   /** Start from random weights of the model's config instead of its trained weights. */
   fromScratch: boolean;
+  /** Exports written (and validated as written) at the end; the firmware's quantizer is the run's. */
+  exports?: Omit<ExportTargets, 'quantizer'>;
 }
 
 export interface TrainEvents {
@@ -51,7 +59,11 @@ export interface TrainResult {
   /** A resumed run that had already done all its steps: nothing was trained. */
   complete: boolean;
   valLossBefore: number;
+  /** The last validation loss: of the Q4_0 weights when the run is quantization-aware. */
   valLossAfter: number;
+  /** What the run trained with (a resumed run keeps its own). */
+  qat: QatMode;
+  exports: ExportReport;
   trainTokensPerSecond: number;
   steps: number;
   checkpoint: string;
@@ -78,6 +90,14 @@ function keepMetrics(file: string, step: number): string {
     .filter((l) => l.trim() !== '' && (JSON.parse(l) as { step: number }).step <= step)
     .map((l) => `${l}\n`)
     .join('');
+}
+
+/** The validation loss of any parameters, on the pool (whose parameters it replaces). */
+function lossOf(pool: TrainPool, val: Packed, valBlocks: number): (p: Float32Array) => Promise<number> {
+  return async (p) => {
+    pool.params.set(p);
+    return validationLoss(pool, val, valBlocks);
+  };
 }
 
 /** The last validation loss a run logged (NaN when none). */
@@ -134,9 +154,21 @@ export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<Trai
   if (saved && saved.step >= (o.steps ?? saved.totalSteps)) {
     // nothing left to train: the run as it stands
     const tps = saved.trainSeconds > 0 ? saved.trainTokens / saved.trainSeconds : 0;
+    const params = paramsFromWeights(layout, model.weights);
+    let exports: ExportReport = {};
+    if (o.exports) {
+      // its exports are still written and validated, on a one-thread pool of the run's shape
+      const pool = await trainPool(layout, params, 1, saved.batch, seqLen);
+      try {
+        const { master } = await loadOptimizer(resumeDir!, layout);
+        exports = await exportRun(model, params, { ...o.exports, quantizer: saved.q4Quantizer ?? 'max' }, lossOf(pool, data.val, o.valBlocks), data.val, o.valBlocks, master);
+      } finally {
+        await pool.close();
+      }
+    }
     return {
-      complete: true, valLossBefore: saved.valLossBefore, valLossAfter: lastValidation(metricsFile),
-      trainTokensPerSecond: tps, steps: saved.step, checkpoint: resumeDir!, model, params: paramsFromWeights(layout, model.weights),
+      complete: true, valLossBefore: saved.valLossBefore, valLossAfter: lastValidation(metricsFile), qat: saved.qat ?? 'none', exports,
+      trainTokensPerSecond: tps, steps: saved.step, checkpoint: resumeDir!, model, params,
     };
   }
   if (!o.resume && present.length > 0) {
@@ -147,8 +179,13 @@ export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<Trai
   const batch = saved?.batch ?? o.batch;
   const params = saved || !o.fromScratch ? paramsFromWeights(layout, model.weights) : randomParams(layout, o.seed);
   const pool = await trainPool(layout, params, saved?.threads ?? o.threads, batch, seqLen);
+  // a resumed run keeps its own arithmetic
+  const qatMode = saved ? (saved.qat ?? 'none') : (o.qat ?? 'none');
+  const quantizer = saved ? (saved.q4Quantizer ?? 'max') : (o.q4Quantizer ?? 'max');
   try {
-    const adam: AdamWState = resumeDir ? await loadOptimizer(resumeDir, layout) : adamwState(layout.total);
+    const { master, ...adam }: AdamWState & { master?: Float32Array } = resumeDir ? await loadOptimizer(resumeDir, layout) : adamwState(layout.total);
+    // QAT's master weights: the checkpoint's (its model files hold their Q4_0 projection), or the start
+    const qat = qatMode === 'q4' ? new Q4Training(layout, master ?? params, quantizer) : undefined;
     const state: TrainingState = saved ? { ...saved, totalSteps: o.steps ?? saved.totalSteps } : newTrainingState({ ...o, seqLen }, data.train, pool.threadCount);
     if (saved && state.totalSteps !== saved.totalSteps) {
       const sched = { lr: state.lr, warmup: state.warmup, minLr: state.minLr, total: state.totalSteps };
@@ -159,7 +196,7 @@ export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<Trai
     const log = (m: Record<string, number>) => appendFileSync(metricsFile, `${JSON.stringify(m)}\n`);
     let dir = '';
     const lastVal = await runSteps(
-      { pool, train: data.train, val: data.val, state, adam, valEvery: o.valEvery, saveEvery: o.saveEvery, valBlocks: o.valBlocks },
+      { pool, train: data.train, val: data.val, state, adam, qat, valEvery: o.valEvery, saveEvery: o.saveEvery, valBlocks: o.valBlocks },
       {
         start: (s) => ev.start?.(s),
         step(m, s) {
@@ -173,20 +210,33 @@ export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<Trai
         async checkpoint(s) {
           const c = curves(metricsFile);
           await writeFileAtomic(curveFile, lossCurveSvg(c.train, c.val, `tinytalk train: ${o.data}`));
-          dir = await saveCheckpoint(o.out, model, layout, pool.params, adam, s);
+          dir = await saveCheckpoint(o.out, model, layout, pool.params, adam, s, qat?.master);
           ev.checkpoint?.(dir);
         },
       },
     );
+    // the network that ran (with QAT, the Q4_0 projection); the blob is written from the master weights
+    const weights = Float32Array.from(pool.params);
+    const exports = o.exports ? await exportRun(model, weights, { ...o.exports, quantizer }, lossOf(pool, data.val, o.valBlocks), data.val, o.valBlocks, qat?.master) : {};
+    // one line of the exports' losses, when there are exports
+    if (o.exports) {
+      log({
+        step: state.step,
+        ...(exports.firmware && { val_loss_q4_blob: exports.firmware.valLoss, device_window: exports.firmware.device.window, device_loss_float32: exports.firmware.device.float32, device_loss_firmware_v2: exports.firmware.device.firmware }),
+        ...(exports.gguf && { [`val_loss_gguf_${exports.gguf.type}`]: exports.gguf.valLoss }),
+      });
+    }
     return {
       complete: false,
       valLossBefore: state.valLossBefore,
       valLossAfter: lastVal,
+      qat: qatMode,
+      exports,
       trainTokensPerSecond: state.trainSeconds > 0 ? state.trainTokens / state.trainSeconds : 0,
       steps: state.step,
       checkpoint: dir,
       model,
-      params: Float32Array.from(pool.params),
+      params: weights,
     };
   } finally {
     await pool.close();

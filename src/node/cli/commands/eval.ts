@@ -1,9 +1,10 @@
 // `tinytalk eval --model <model> --data <file>`: cross-entropy and perplexity on held-out
 // dialogue data, counting only the tokens the fine-tune trained on (bot replies, story bodies);
-// `--compare` puts several models in one table, `--json` prints the numbers.
+// `--compare` puts several models in one table, `--json` prints the numbers; `--firmware` scores
+// with the device's arithmetic (core/eval/firmware.ts).
 import { Option, type Command } from 'commander';
 import type { RowRange } from '../../../core/train/rows.js';
-import { integer, MODEL_REF, rowRange, startThreads, threadsOption } from '../options.js';
+import { firmwareOptions, integer, MODEL_REF, rowRange, startThreads, threadsOption } from '../options.js';
 
 interface EvalCliOptions {
   model: string;
@@ -16,6 +17,9 @@ interface EvalCliOptions {
   encoding: 'gpt2' | 'device';
   threads: number;
   json?: boolean;
+  firmware?: boolean;
+  firmwareVersion?: 2 | 3;
+  fma?: boolean;
 }
 
 export function register(program: Command): void {
@@ -30,7 +34,9 @@ export function register(program: Command): void {
     .option('--bot-speaker <name>', 'CSV: the speaker whose lines are the bot', 'User 2')
     .option('--limit <n>', 'evaluate only the first n samples', integer(1))
     .addOption(new Option('--encoding <mode>', 'tokenizer encoding: gpt2 (as the fine-tune did) or device').choices(['gpt2', 'device']).default('gpt2'))
+    .option('--firmware', 'score with the firmware\'s arithmetic (v2 or v3, as the blob says; other models as their blob would store them) in its KV window: longer samples are cut into window-sized blocks')
     .option('--json', 'print {"model", "format", "loss", "perplexity", "tokens", "samples", "chats", "stories", "tokens_per_second"} (a list with --compare)');
+  firmwareOptions(command);
   threadsOption(command)
     .action(async (opts: EvalCliOptions) => {
       const { readText } = await import('../../files.js');
@@ -38,6 +44,10 @@ export function register(program: Command): void {
       const { evaluate } = await import('../../../core/eval/evaluate.js');
       const { Transformer } = await import('../../../core/model/transformer.js');
       const { loadModel } = await import('../../load.js');
+      const { UsageError } = await import('../../../core/errors.js');
+      const { deviceEngine } = await import('../../../core/eval/firmware.js');
+      const { firmwareVersionOf } = await import('../../../core/firmware/select.js');
+      if (!opts.firmware && (opts.firmwareVersion !== undefined || opts.fma)) throw new UsageError('--firmware-version and --fma choose the firmware arithmetic: add --firmware');
       const parsed = parseData(await readText(opts.data), opts.data, { rows: opts.rows, botSpeaker: opts.botSpeaker });
       const samples = parsed.samples.slice(0, opts.limit);
       if (samples.length === 0) {
@@ -52,8 +62,13 @@ export function register(program: Command): void {
       const closeThreads = await startThreads(opts.threads);
       for (const [i, ref] of refs.entries()) {
         const model = await loadModel(ref, { tokenizer: i === 0 ? opts.tokenizer : undefined });
-        const r = evaluate(new Transformer(model), model.tokenizer, samples, { mode: opts.encoding });
-        rows.push({ model: ref, format: formatName(model.source.format, model.weights.wte.type), ...r });
+        const { firmwareVersion, fma } = opts;
+        const engine = opts.firmware ? deviceEngine(model, { firmwareVersion, fma }) : new Transformer(model);
+        const r = evaluate(engine, model.tokenizer, samples, { mode: opts.encoding });
+        const format = opts.firmware
+          ? `firmware v${firmwareVersionOf(model, firmwareVersion)}${fma ? ' fma' : ''}, window ${engine.context}`
+          : formatName(model.source.format, model.weights.wte.type);
+        rows.push({ model: ref, format, ...r });
       }
       await closeThreads();
       if (opts.json) {

@@ -6,7 +6,7 @@ import type { TrainOptions } from '../../train/trainer.js';
 import { decimal, DEFAULT_MODEL, integer, rowRange } from '../options.js';
 
 /** Commander's parse: the trainer's options, some still optional, plus what the command itself handles. */
-type TrainCliOptions = Omit<TrainOptions, 'data' | 'out' | 'resume' | 'fromScratch' | 'force'> & {
+type TrainCliOptions = Omit<TrainOptions, 'data' | 'out' | 'resume' | 'fromScratch' | 'force' | 'exports'> & {
   data?: string;
   out?: string;
   resume?: boolean;
@@ -51,8 +51,10 @@ export function register(program: Command): void {
     .option('--export-firmware <dir>', 'at the end, write the firmware blobs (Q4 model + tokenizer) into dir')
     .option('--export-gguf <file>', 'at the end, write a GGUF file')
     .addOption(new Option('--gguf-type <type>', 'GGUF matrix type').choices(['f32', 'f16', 'q8_0', 'q4_0']).default('q8_0'))
+    .addOption(new Option('--qat <mode>', "quantization-aware training: q4 trains through the firmware blob's Q4_0 weights (float32 master weights, straight-through gradients); default q4 with --export-firmware, else none").choices(['q4', 'none']))
+    .addOption(new Option('--q4-quantizer <rule>', "Q4_0 block scales for --qat q4 and --export-firmware: max (the converter's) or mse (least squared error per block)").choices(['max', 'mse']).default('max'))
     .option('--benchmark <steps>', 'measure training tokens per second on random data (no --data/--out needed)', integer(1))
-    .option('--json', 'last line: {"val_loss_before", "val_loss_after", "train_tokens_per_second", "steps"}')
+    .option('--json', 'last line: {"val_loss_before", "val_loss_after", "qat", "train_tokens_per_second", "steps"}, plus the exports\' validation losses')
     .action(async (o: TrainCliOptions) => {
       const { UsageError } = await import('../../../core/errors.js');
       if (o.benchmark) {
@@ -67,9 +69,12 @@ export function register(program: Command): void {
       await checkExportTargets({ firmware: o.exportFirmware, gguf: o.exportGguf }, Boolean(o.force));
       const { train } = await import('../../train/trainer.js');
       const { progressReporter } = await import('../../train/progress.js');
+      const { exportSummary } = await import('../../train/summary.js');
       const reporter = progressReporter(!o.json);
+      const qat = o.qat ?? (o.exportFirmware !== undefined ? 'q4' : 'none');
+      const exports = o.exportFirmware || o.exportGguf ? { firmware: o.exportFirmware, gguf: o.exportGguf, ggufType: o.ggufType } : undefined;
       const r = await train(
-        { ...o, data: o.data, out: o.out, resume: Boolean(o.resume), fromScratch: Boolean(o.fromScratch), force: Boolean(o.force) },
+        { ...o, qat, data: o.data, out: o.out, resume: Boolean(o.resume), fromScratch: Boolean(o.fromScratch), force: Boolean(o.force), exports },
         reporter.events,
       );
       reporter.stop();
@@ -78,20 +83,12 @@ export function register(program: Command): void {
         say(`the run in ${o.out} is already complete (${r.steps} of ${r.steps} steps): nothing to train. ` +
           `To train it further, resume with a larger --steps, e.g. --steps ${2 * r.steps}`);
       }
-      say(`validation loss: ${r.valLossBefore.toFixed(4)} before, ${r.valLossAfter.toFixed(4)} after ${r.steps} steps`);
+      const summary = exportSummary(r, o.qat === undefined && r.qat === 'q4' ? ', the default with --export-firmware' : '');
+      for (const line of summary.lines) say(line);
       if (!r.complete) say(`training: ${r.trainTokensPerSecond.toFixed(0)} tokens/s; checkpoint: ${r.checkpoint}`);
-      if (o.exportFirmware || o.exportGguf) {
-        const ex = await import('../../train/export.js');
-        if (o.exportFirmware) say(`firmware: ${(await ex.exportFirmware(r.model, r.params, o.exportFirmware)).join(', ')}`);
-        if (o.exportGguf) say(`gguf: ${await ex.exportGguf(r.model, r.params, o.exportGguf, o.ggufType)}`);
-      }
-      if (o.json) {
-        process.stdout.write(`${JSON.stringify({
-          val_loss_before: r.valLossBefore,
-          val_loss_after: r.valLossAfter,
-          train_tokens_per_second: r.trainTokensPerSecond,
-          steps: r.steps,
-        })}\n`);
-      }
+      if (r.exports.firmware) say(`firmware: ${r.exports.firmware.paths.join(', ')}`);
+      if (r.exports.gguf) say(`gguf: ${r.exports.gguf.path}`);
+      for (const w of summary.warnings) say(`warning: ${w}`);
+      if (o.json) process.stdout.write(`${JSON.stringify(summary.json)}\n`);
     });
 }
