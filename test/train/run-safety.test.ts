@@ -72,6 +72,17 @@ describe('train: a run in --out', () => {
     expect(Math.abs(summary.device_loss_firmware_v2 - summary.val_loss_q4_blob)).toBeLessThan(0.01);
   });
 
+  it('refuses a setting that differs from the run\'s, rather than ignore it', () => {
+    const before = snapshot(out);
+    const r = tinytalk(args(out, '--steps', '4', '--resume', '--batch', '3'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(
+      `tinytalk: --resume: the run in ${out} was started with --batch 2, and a resumed run keeps its settings ` +
+        '(it continues exactly where it stopped): leave --batch out, or start a new run in another --out\n',
+    );
+    expect(snapshot(out)).toEqual(before);
+  });
+
   it('refuses a --steps below the steps done', () => {
     const r = tinytalk(args(out, '--steps', '1', '--resume'));
     expect(r.status).toBe(1);

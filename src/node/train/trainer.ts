@@ -43,6 +43,25 @@ export interface TrainOptions extends RunSettings {
   fromScratch: boolean;
   /** Exports written (and validated as written) at the end; the firmware's quantizer is the run's. */
   exports?: Omit<ExportTargets, 'quantizer'>;
+  /** The settings the user gave (not defaults): with resume, each must agree with the run's own. */
+  given?: ReadonlySet<string>;
+}
+
+/** Settings a resumed run keeps from its start: the option's name and its flag. */
+const KEPT_ON_RESUME = [
+  ['lr', '--lr'], ['batch', '--batch'], ['accum', '--accum'], ['seqLen', '--seq-len'], ['threads', '--threads'], ['seed', '--seed'],
+  ['warmup', '--warmup'], ['weightDecay', '--weight-decay'], ['clip', '--clip'], ['qat', '--qat'], ['q4Quantizer', '--q4-quantizer'],
+] as const;
+
+/** Refuses a setting given with --resume that differs from the run's: it would be ignored otherwise. */
+function checkResumedSettings(o: TrainOptions, saved: TrainingState): void {
+  for (const [key, flag] of KEPT_ON_RESUME) {
+    if (!o.given?.has(key) || o[key] === undefined || o[key] === saved[key]) continue;
+    throw new UsageError(
+      `--resume: the run in ${o.out} was started with ${flag} ${saved[key]}, and a resumed run keeps its settings ` +
+      `(it continues exactly where it stopped): leave ${flag} out, or start a new run in another --out`,
+    );
+  }
 }
 
 export interface TrainEvents {
@@ -136,6 +155,7 @@ export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<Trai
     );
   }
   const saved = resumeDir ? await loadTrainingState(resumeDir) : undefined;
+  if (saved) checkResumedSettings(o, saved);
   if (saved && o.steps !== undefined && o.steps < saved.step) {
     throw new UsageError(`--steps ${o.steps}: the run in ${o.out} has already done ${saved.step} steps; give --steps ${saved.step} or more`);
   }

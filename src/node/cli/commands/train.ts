@@ -55,7 +55,7 @@ export function register(program: Command): void {
     .addOption(new Option('--q4-quantizer <rule>', "Q4_0 block scales for --qat q4 and --export-firmware: max (the converter's) or mse (least squared error per block)").choices(['max', 'mse']).default('max'))
     .option('--benchmark <steps>', 'measure training tokens per second on random data (no --data/--out needed)', integer(1))
     .option('--json', 'last line: {"val_loss_before", "val_loss_after", "qat", "train_tokens_per_second", "steps"}, plus the exports\' validation losses')
-    .action(async (o: TrainCliOptions) => {
+    .action(async (o: TrainCliOptions, cmd: Command) => {
       const { UsageError } = await import('../../../core/errors.js');
       if (o.benchmark) {
         const { benchmarkTraining } = await import('../../train/bench.js');
@@ -74,7 +74,10 @@ export function register(program: Command): void {
       const qat = o.qat ?? (o.exportFirmware !== undefined ? 'q4' : 'none');
       const exports = o.exportFirmware || o.exportGguf ? { firmware: o.exportFirmware, gguf: o.exportGguf, ggufType: o.ggufType } : undefined;
       const r = await train(
-        { ...o, qat, data: o.data, out: o.out, resume: Boolean(o.resume), fromScratch: Boolean(o.fromScratch), force: Boolean(o.force), exports },
+        {
+          ...o, qat, data: o.data, out: o.out, resume: Boolean(o.resume), fromScratch: Boolean(o.fromScratch), force: Boolean(o.force), exports,
+          given: new Set(Object.keys(o).filter((k) => cmd.getOptionValueSource(k) === 'cli')),
+        },
         reporter.events,
       );
       reporter.stop();
