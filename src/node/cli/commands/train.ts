@@ -60,7 +60,7 @@ export function register(program: Command): void {
       if (o.benchmark) {
         const { benchmarkTraining } = await import('../../train/bench.js');
         const r = await benchmarkTraining(o.model, { steps: o.benchmark, batch: o.batch, seqLen: o.seqLen, threads: o.threads });
-        process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : `training: ${r.train_tokens_per_second.toFixed(0)} tokens/s, ${r.train_tokens_per_cpu_second.toFixed(0)} per CPU-second, peak RSS ${r.peak_rss_mb} MB (${r.threads} threads, batch ${r.batch} × ${r.seq_len} tokens, ${r.steps} steps)\n`);
+        process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : `training: ${r.train_tokens_per_second.toFixed(0)} tokens/s, ${r.train_tokens_per_cpu_second.toFixed(0)} per CPU-second, peak RSS ${r.peak_rss_mb} MB (${r.threads} thread${r.threads === 1 ? '' : 's'}, batch ${r.batch} × ${r.seq_len} tokens, ${r.steps} steps)\n`);
         return;
       }
       if (!o.data) throw new UsageError('train: --data <file> is required');
