@@ -9,15 +9,14 @@ import { ReplyFilter } from '../core/chat/reply-filter.js';
 import { FIRMWARE_NAMES, firmwareFiles } from '../core/export/firmware.js';
 import type { CrdpVersion } from '../core/formats/crdp.js';
 import { generateStream } from '../core/generate/generate.js';
-import { placeWeights } from '../core/kernels/place.js';
 import { modelFromCrdp } from '../core/load/model.js';
 import type { Model } from '../core/neo/model.js';
 import { paramLayout, weightsFromParams } from '../core/train/params.js';
 import { modelFromNamedFiles } from './model-files.js';
 import type { FromWorker, ReplyRequest, ToWorker } from './protocol.js';
 
-/** The model as loaded (or as a checkpoint made it), its weights placed for the float32 engine, and its firmware forms. */
-let current: { model: Model; placed: Model; firmware: Map<CrdpVersion, Model> } | undefined;
+/** The model as loaded (or as a checkpoint made it), and its firmware forms. */
+let current: { model: Model; firmware: Map<CrdpVersion, Model> } | undefined;
 let loaded: Model | undefined;
 const running = new Map<number, AbortController>();
 
@@ -26,9 +25,8 @@ function send(message: FromWorker): void {
 }
 
 function use(model: Model): void {
-  // Weights placed once in the kernel memory as float32 (as the server does): the kernels
-  // then read them in place rather than copying every matrix into it on every pass.
-  current = { model, placed: { ...model, weights: placeWeights(model.weights, { float32: true }) }, firmware: new Map() };
+  // the engine places the weights in the kernel memory once (per weights object), as the server's does
+  current = { model, firmware: new Map() };
 }
 
 /** The model as the device would hold it: written as firmware blobs of `version`, read back. */
@@ -49,7 +47,7 @@ type Run = (onText: (text: string) => void, signal: AbortSignal, count: { tokens
 
 /** Reference mode: every sampling setting of the page, the model's whole context. */
 function referenceRun(request: ReplyRequest): Run {
-  const model = current!.placed;
+  const model = current!.model;
   const s = request.settings;
   const tokenizer = model.tokenizer;
   const prompt = buildPrompt(request.mode, request.history, request.text, {

@@ -6,7 +6,6 @@ import { StopText } from '../../core/generate/stop.js';
 import { randomSeed } from '../../core/sample/rng.js';
 import type { Model } from '../../core/neo/model.js';
 import { Transformer } from '../../core/model/transformer.js';
-import { placeWeights } from '../../core/kernels/place.js';
 import { modelFiles } from './model-files.js';
 import type { ServedModel } from './served-model.js';
 import { chatPromptIds } from './chat-prompt.js';
@@ -24,9 +23,9 @@ export async function servedModel(model: Model, options: ServedModelOptions): Pr
   const { config, tokenizer, generation } = model;
   return {
     id: options.id,
-    // Weights placed once in the kernel memory (the products read their float32 panels in place
-    // instead of copying every matrix on every pass), the stored copy as exact float32 values.
-    engine: new Transformer({ config, weights: placeWeights(model.weights, { float32: true }) }, { maxBatch: options.maxBatch }),
+    // the engine places the weights in the kernel memory once: its products read their float32
+    // panels in place instead of copying every matrix on every pass
+    engine: new Transformer(model, { maxBatch: options.maxBatch }),
     eosId: config.eosId,
     defaults: generation,
     chatPrompt: (messages, maxPromptTokens) => chatPromptIds(model, messages, maxPromptTokens),

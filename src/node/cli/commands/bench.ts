@@ -27,7 +27,7 @@ export function register(program: Command): void {
     .option('--threads <n>', 'threads for the matrix products', integer(1), 1)
     .option('--runs <n>', 'runs per measurement (the median is reported)', integer(1), 5)
     .addOption(new Option('--mode <mode>', 'engine').choices(['reference', 'firmware']).default('reference'))
-    .addOption(new Option('--weights <layout>', 'stored: matrices as the file stores them, as chat and generate run them; float32: their exact float32 values as well (more memory; the products read float32 panels either way), as serve holds them').choices(['stored', 'float32']).default('stored'))
+    .addOption(new Option('--weights <layout>', 'stored: matrices as the file stores them, as chat and generate run them; float32: their exact float32 values as well (more memory; the products read float32 panels either way)').choices(['stored', 'float32']).default('stored'))
     .option('--json', 'print one JSON object')
     .addOption(new Option('--probe').hideHelp());
   firmwareOptions(command)
