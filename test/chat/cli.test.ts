@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generate } from '../../src/core/generate/generate.js';
 import { replyLine } from '../../src/node/chat/repl.js';
@@ -183,7 +183,10 @@ describe('tinytalk chat with a hub server', () => {
       const expected = `${replyLine(torchGolden.find((e) => e.prompt === 'User: what is your name?\nBot:')!.text)}\n`;
       const online = await run({ HF_ENDPOINT: server.url });
       expect(online.stdout).toBe(expected);
-      expect(online.stderr).toContain(join(cache, 'models--TheREZOR--TinyTalk', 'snapshots'));
+      // the banner names the snapshot in the cache (relative to the working directory when shorter)
+      const shownPath = /\(hf, ([^)]*models--TheREZOR--TinyTalk\/snapshots\/[0-9a-f]+)\)/.exec(online.stderr)?.[1];
+      expect(shownPath, online.stderr).toBeDefined();
+      expect(resolve(shownPath!).startsWith(join(cache, 'models--TheREZOR--TinyTalk', 'snapshots'))).toBe(true);
       await server.close();
       expect((await run({ HF_ENDPOINT: server.url, HF_HUB_OFFLINE: '1' })).stdout).toBe(expected);
     } finally {
